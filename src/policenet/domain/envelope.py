@@ -1,0 +1,74 @@
+"""The envelope every record carries, whatever its register.
+
+The envelope says who owns a record, how long it lives and who may see what
+of it. Registers hold their own payloads; access, retention and ownership are
+decided on the envelope alone (see :mod:`policenet.domain.access`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from policenet.errors import InvalidField
+
+MAX_CAVEATS_CHARS = 2000
+
+
+class Mode(enum.StrEnum):
+    """What a member who may see a record sees of it."""
+
+    FULL = "full"
+    REFERENCE_ONLY = "reference-only"
+
+
+@dataclass(frozen=True, slots=True)
+class Restrictions:
+    """Who may see a record beyond its owner.
+
+    Empty allow-lists mean "every member"; a deny entry always wins over an
+    allow entry. Members are named by code, countries by ISO 3166-1 alpha-2.
+    An agency is matched by its own code, its NCB's code, or its country.
+    """
+
+    allow_members: frozenset[str] = frozenset()
+    deny_members: frozenset[str] = frozenset()
+    allow_countries: frozenset[str] = frozenset()
+    deny_countries: frozenset[str] = frozenset()
+
+    @property
+    def open_to_all(self) -> bool:
+        return not (self.allow_members or self.allow_countries)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Ownership, lifetime and handling of one record.
+
+    ``owner`` is a member code. ``expires`` is when the record stops matching
+    (None: it does not expire). ``review_due`` is when the owner must confirm
+    the record is still current. ``caveats`` are handling conditions shown with
+    the data. All times are timezone-aware UTC.
+    """
+
+    owner: str
+    created: datetime
+    expires: datetime | None = None
+    review_due: datetime | None = None
+    mode: Mode = Mode.FULL
+    restrictions: Restrictions = field(default_factory=Restrictions)
+    caveats: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("created", "expires", "review_due"):
+            value = getattr(self, name)
+            if value is not None and value.utcoffset() != timedelta(0):
+                raise InvalidField(name, "must be a UTC time with its offset")
+        if self.expires is not None and self.expires <= self.created:
+            raise InvalidField("expires", "must be after the record was created")
+        if len(self.caveats) > MAX_CAVEATS_CHARS:
+            raise InvalidField("caveats", f"longer than {MAX_CAVEATS_CHARS} characters")
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires

@@ -1,0 +1,229 @@
+"""Members of the network and the rules for admitting them.
+
+A member is one node operator: the General Secretariat (runs the hub), a
+country's National Central Bureau (NCB: one per country, owns its country's
+records) or a national agency connected directly under its NCB (a city police
+force, a border agency). Each member is named by a short ``code`` that appears
+in its certificate (``urn:policenet:member:<code>``), the audit log and every
+record it owns.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from policenet.domain.countries import validate_country
+from policenet.domain.registers import ALL_REGISTERS, RegisterName
+from policenet.errors import Conflict, Forbidden, InvalidField, NotFound
+
+MEMBER_URI_PREFIX = "urn:policenet:member:"
+GENERAL_SECRETARIAT_CODE = "gs"
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class MemberKind(enum.StrEnum):
+    GENERAL_SECRETARIAT = "gs"
+    NCB = "ncb"
+    AGENCY = "agency"
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A member of the network.
+
+    ``country`` is an ISO 3166-1 alpha-2 code, None only for the General
+    Secretariat. ``parent`` is the code of the agency's NCB (None otherwise).
+    ``registers`` are the registers the member may search. ``copy_enquiries_to_ncb``
+    is set by an NCB on one of its agencies to be told of the agency's enquiries.
+    """
+
+    code: str
+    kind: MemberKind
+    name: str
+    country: str | None
+    parent: str | None = None
+    registers: frozenset[RegisterName] = ALL_REGISTERS
+    status: MemberStatus = MemberStatus.ACTIVE
+    copy_enquiries_to_ncb: bool = False
+
+    @property
+    def uri(self) -> str:
+        """The SAN URI that names this member in its certificate."""
+        return member_uri(self.code)
+
+    @property
+    def ncb_code(self) -> str | None:
+        """The code of the NCB that speaks for this member (itself for an NCB)."""
+        if self.kind is MemberKind.NCB:
+            return self.code
+        return self.parent
+
+    @property
+    def active(self) -> bool:
+        return self.status is MemberStatus.ACTIVE
+
+
+def member_uri(code: str) -> str:
+    return f"{MEMBER_URI_PREFIX}{code}"
+
+
+def code_from_uri(uri: str) -> str:
+    """The member code named by a certificate SAN URI; InvalidField if it is not one of ours."""
+    if not uri.startswith(MEMBER_URI_PREFIX):
+        raise InvalidField("certificate", f"SAN URI {uri!r} does not name a policenet member")
+    code = uri[len(MEMBER_URI_PREFIX) :]
+    validate_code(code)
+    return code
+
+
+def validate_code(code: str) -> str:
+    if not _CODE.match(code):
+        raise InvalidField(
+            "code", f"{code!r} is not a member code (2-63 characters: a-z, 0-9 and '-')"
+        )
+    return code
+
+
+def ncb_code_for(country: str) -> str:
+    """The code of a country's NCB: ``ncb-`` and the lower-case country code."""
+    return f"ncb-{country.lower()}"
+
+
+def agency_code_for(country: str, name: str) -> str:
+    """A code for an agency: the country and a slug of its name ("gb-metropolitan-police")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if not slug:
+        raise InvalidField("name", f"{name!r} has no letters or digits to form a member code")
+    return validate_code(f"{country.lower()}-{slug}"[:63].rstrip("-"))
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidField("name", "must not be empty")
+    if len(cleaned) > 200:
+        raise InvalidField("name", f"is {len(cleaned)} characters long; the limit is 200")
+    if any(unicodedata.category(c).startswith("C") for c in cleaned):
+        raise InvalidField("name", "must not contain control characters")
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A request to admit a member, as typed by the hub administrator."""
+
+    kind: MemberKind
+    name: str
+    country: str | None = None
+    parent: str | None = None
+    registers: frozenset[RegisterName] | None = None
+    code: str | None = field(default=None)
+
+
+def admit(request: Admission, existing: Iterable[Member]) -> Member:
+    """Check an admission against the members already admitted and return the new member.
+
+    Rules: one General Secretariat; one NCB per country (ISO 3166-1 alpha-2,
+    checked); an agency sits under exactly one NCB, which must be active and of
+    the agency's own country; codes are unique. An agency's registers default to
+    its NCB's and may not exceed them. Raises InvalidField, NotFound or Conflict
+    naming what was wrong.
+    """
+    members = {m.code: m for m in existing}
+    name = _clean_name(request.name)
+    country: str | None = None
+    parent: str | None = None
+    registers = request.registers if request.registers is not None else ALL_REGISTERS
+
+    if request.kind is MemberKind.GENERAL_SECRETARIAT:
+        if request.parent:
+            raise InvalidField("parent", "the General Secretariat has no parent")
+        code = GENERAL_SECRETARIAT_CODE
+    elif request.kind is MemberKind.NCB:
+        if request.parent:
+            raise InvalidField("parent", "an NCB has no parent; only agencies sit under an NCB")
+        country = validate_country(request.country or "")
+        code = ncb_code_for(country)
+        for m in members.values():
+            if m.kind is MemberKind.NCB and m.country == country:
+                raise Conflict(f"country {country} already has an NCB: {m.code} ({m.name})")
+    else:
+        country = validate_country(request.country or "")
+        if not request.parent:
+            raise InvalidField("parent", "an agency must name its NCB (for example ncb-gb)")
+        ncb = members.get(request.parent)
+        if ncb is None:
+            raise NotFound(f"parent {request.parent!r} is not a member")
+        if ncb.kind is not MemberKind.NCB:
+            raise InvalidField("parent", f"{ncb.code} is not an NCB; an agency sits under an NCB")
+        if ncb.country != country:
+            raise InvalidField(
+                "parent",
+                f"{ncb.code} is the NCB of {ncb.country}; an agency of {country} "
+                f"must sit under its own country's NCB",
+            )
+        if not ncb.active:
+            raise Forbidden(f"parent {ncb.code} is revoked and cannot take new agencies")
+        parent = ncb.code
+        if request.registers is None:
+            registers = ncb.registers
+        elif not registers <= ncb.registers:
+            extra = ", ".join(sorted(r.value for r in registers - ncb.registers))
+            raise Forbidden(f"{ncb.code} may not search {extra}, so its agencies may not either")
+        code = request.code or agency_code_for(country, name)
+
+    code = validate_code(request.code or code) if request.kind is MemberKind.AGENCY else code
+    if code in members:
+        raise Conflict(f"member code {code!r} is taken by {members[code].name}")
+    if request.kind is MemberKind.GENERAL_SECRETARIAT and any(
+        m.kind is MemberKind.GENERAL_SECRETARIAT for m in members.values()
+    ):
+        raise Conflict("the network already has a General Secretariat")
+    return Member(
+        code=code,
+        kind=request.kind,
+        name=name,
+        country=country,
+        parent=parent,
+        registers=registers,
+    )
+
+
+def set_agency_scope(
+    actor: Member,
+    agency: Member,
+    registers: frozenset[RegisterName],
+    copy_enquiries_to_ncb: bool,
+) -> Member:
+    """An NCB sets which registers one of its agencies may search.
+
+    Only the agency's own NCB (or the General Secretariat) may do this, and an
+    agency never gets a register its NCB lacks. Returns the changed member.
+    """
+    if agency.kind is not MemberKind.AGENCY:
+        raise InvalidField("member", f"{agency.code} is not an agency")
+    if actor.kind is not MemberKind.GENERAL_SECRETARIAT and actor.code != agency.parent:
+        raise Forbidden(f"only {agency.parent} sets the scope of {agency.code}")
+    if actor.kind is MemberKind.NCB and not registers <= actor.registers:
+        extra = ", ".join(sorted(r.value for r in registers - actor.registers))
+        raise Forbidden(f"{actor.code} may not search {extra}, so its agencies may not either")
+    return Member(
+        code=agency.code,
+        kind=agency.kind,
+        name=agency.name,
+        country=agency.country,
+        parent=agency.parent,
+        registers=registers,
+        status=agency.status,
+        copy_enquiries_to_ncb=copy_enquiries_to_ncb,
+    )

@@ -1,0 +1,175 @@
+"""The store port: repositories in domain terms, grouped in a unit of work.
+
+A unit of work is one transaction: everything done through it lands together
+when the ``with`` block ends without an exception, or not at all. Both the
+hub and the node use this port; each uses the repositories of its role
+(a hub has no officers; a node has no audit log of its own).
+
+Contract details every adapter keeps (tested in tests/integration/test_store_contract.py):
+
+- ``members.add`` raises Conflict for a code that exists; ``update`` raises NotFound.
+- ``audit.append`` numbers entries 0, 1, 2, ... without gaps, even with
+  several processes appending; it stores the canonical bytes and the RFC 9162
+  leaf hash given to it.
+- ``events.append`` returns the event with an id larger than any before it;
+  ``events.after(recipient, after_id)`` returns that recipient's events and
+  broadcast events with larger ids, in id order.
+- ``inbox.store`` returns False (and changes nothing) for an id already stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from policenet.domain.audit import SignedTreeHead
+from policenet.domain.certificates import IssuedCertificate
+from policenet.domain.events import Event
+from policenet.domain.members import Member
+from policenet.domain.officers import Officer
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAuditEntry:
+    seq: int
+    canonical: bytes
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerSession:
+    """A logged-in officer. Only a hash of the session token is stored."""
+
+    token_hash: str
+    username: str
+    created: datetime
+    last_seen: datetime
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SystemToken:
+    """A national system's API token. Only a hash of the token is stored."""
+
+    name: str
+    token_hash: str
+    created: datetime
+    revoked: bool = False
+
+
+class MemberRepository(Protocol):
+    def add(self, member: Member) -> None: ...
+    def update(self, member: Member) -> None: ...
+    def get(self, code: str) -> Member | None: ...
+    def list(self) -> list[Member]: ...
+
+
+class CertificateRepository(Protocol):
+    def add(self, cert: IssuedCertificate) -> None: ...
+    def get(self, serial: int) -> IssuedCertificate | None: ...
+    def for_member(self, member: str) -> list[IssuedCertificate]: ...
+    def revoke(self, serial: int, when: datetime, reason: str) -> None: ...
+    def revoked(self) -> list[IssuedCertificate]: ...
+
+
+class AuditRepository(Protocol):
+    def append(self, canonical: bytes, leaf_hash: bytes) -> int:
+        """Store one entry and return its sequence number (0 for the first)."""
+        ...
+
+    def size(self) -> int: ...
+    def entries(self, start: int, stop: int) -> list[StoredAuditEntry]:
+        """Entries with start <= seq < stop, in order."""
+        ...
+
+    def leaf_hashes(self, start: int) -> list[bytes]:
+        """The leaf hashes of every entry from ``start`` on, in order."""
+        ...
+
+    def add_tree_head(self, head: SignedTreeHead) -> None: ...
+    def tree_heads(self) -> list[SignedTreeHead]:
+        """Every stored tree head, by size then time."""
+        ...
+
+
+class EventRepository(Protocol):
+    def append(
+        self, recipient: str, kind: str, payload: Mapping[str, Any], created: datetime
+    ) -> Event: ...
+    def after(self, recipient: str, after_id: int, limit: int = 500) -> list[Event]: ...
+    def last_id(self) -> int: ...
+
+
+class OfficerRepository(Protocol):
+    def add(self, officer: Officer) -> None: ...
+    def update(self, officer: Officer) -> None: ...
+    def get(self, username: str) -> Officer | None: ...
+    def list(self) -> list[Officer]: ...
+
+
+class SessionRepository(Protocol):
+    def add(self, session: OfficerSession) -> None: ...
+    def get(self, token_hash: str) -> OfficerSession | None: ...
+    def touch(self, token_hash: str, when: datetime) -> None: ...
+    def delete(self, token_hash: str) -> None: ...
+    def delete_for(self, username: str) -> None: ...
+
+
+class SystemTokenRepository(Protocol):
+    def add(self, token: SystemToken) -> None: ...
+    def get(self, token_hash: str) -> SystemToken | None: ...
+    def list(self) -> list[SystemToken]: ...
+    def revoke(self, name: str) -> None: ...
+
+
+class InboxRepository(Protocol):
+    """Events a node received from the hub, kept in the node's own database."""
+
+    def store(self, event: Event) -> bool:
+        """Keep ``event``; False if its id was already stored (nothing changes)."""
+        ...
+
+    def last_id(self) -> int:
+        """The largest id stored, 0 when none."""
+        ...
+
+    def list(self, after_id: int = 0, limit: int = 500) -> list[Event]: ...
+
+
+class UnitOfWork(Protocol):
+    members: MemberRepository
+    certificates: CertificateRepository
+    audit: AuditRepository
+    events: EventRepository
+    officers: OfficerRepository
+    sessions: SessionRepository
+    system_tokens: SystemTokenRepository
+    inbox: InboxRepository
+
+
+class Store(Protocol):
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """A transaction: commits when the block ends normally, rolls back on an exception."""
+        ...
+
+    def close(self) -> None: ...
+
+
+__all__ = [
+    "AuditRepository",
+    "CertificateRepository",
+    "EventRepository",
+    "InboxRepository",
+    "MemberRepository",
+    "OfficerRepository",
+    "OfficerSession",
+    "SessionRepository",
+    "Store",
+    "StoredAuditEntry",
+    "SystemToken",
+    "SystemTokenRepository",
+    "UnitOfWork",
+]
