@@ -1,0 +1,251 @@
+"""An in-memory store, the fake used by unit tests.
+
+It keeps the same contract as the SQL adapter (see :mod:`.ports`), including
+transactions: a unit of work works on a copy and replaces the state only when
+the block ends without an exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from policenet.domain.audit import SignedTreeHead
+from policenet.domain.certificates import IssuedCertificate
+from policenet.domain.events import BROADCAST, Event
+from policenet.domain.members import Member
+from policenet.domain.officers import Officer
+from policenet.errors import Conflict, NotFound
+from policenet.store.ports import OfficerSession, Store, StoredAuditEntry, SystemToken
+
+
+@dataclass
+class _State:
+    members: dict[str, Member] = field(default_factory=dict)
+    certificates: dict[int, IssuedCertificate] = field(default_factory=dict)
+    audit: list[StoredAuditEntry] = field(default_factory=list)
+    tree_heads: list[SignedTreeHead] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    officers: dict[str, Officer] = field(default_factory=dict)
+    sessions: dict[str, OfficerSession] = field(default_factory=dict)
+    system_tokens: dict[str, SystemToken] = field(default_factory=dict)
+    inbox: dict[int, Event] = field(default_factory=dict)
+
+
+class _Members:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(self, member: Member) -> None:
+        if member.code in self._s.members:
+            raise Conflict(f"member {member.code!r} exists")
+        self._s.members[member.code] = member
+
+    def update(self, member: Member) -> None:
+        if member.code not in self._s.members:
+            raise NotFound(f"member {member.code!r} is not known")
+        self._s.members[member.code] = member
+
+    def get(self, code: str) -> Member | None:
+        return self._s.members.get(code)
+
+    def list(self) -> list[Member]:
+        return sorted(self._s.members.values(), key=lambda m: m.code)
+
+
+class _Certificates:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(self, cert: IssuedCertificate) -> None:
+        if cert.serial in self._s.certificates:
+            raise Conflict(f"certificate serial {cert.serial} exists")
+        self._s.certificates[cert.serial] = cert
+
+    def get(self, serial: int) -> IssuedCertificate | None:
+        return self._s.certificates.get(serial)
+
+    def for_member(self, member: str) -> list[IssuedCertificate]:
+        found = [c for c in self._s.certificates.values() if c.member == member]
+        return sorted(found, key=lambda c: c.not_before)
+
+    def revoke(self, serial: int, when: datetime, reason: str) -> None:
+        cert = self._s.certificates.get(serial)
+        if cert is None:
+            raise NotFound(f"certificate serial {serial} is not known")
+        if cert.revoked_at is None:
+            self._s.certificates[serial] = replace(cert, revoked_at=when, revocation_reason=reason)
+
+    def revoked(self) -> list[IssuedCertificate]:
+        return [c for c in self._s.certificates.values() if c.revoked_at is not None]
+
+
+class _Audit:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def append(self, canonical: bytes, leaf_hash: bytes) -> int:
+        seq = len(self._s.audit)
+        self._s.audit.append(StoredAuditEntry(seq, canonical, leaf_hash))
+        return seq
+
+    def size(self) -> int:
+        return len(self._s.audit)
+
+    def entries(self, start: int, stop: int) -> list[StoredAuditEntry]:
+        return self._s.audit[max(start, 0) : max(stop, 0)]
+
+    def leaf_hashes(self, start: int) -> list[bytes]:
+        return [e.leaf_hash for e in self._s.audit[start:]]
+
+    def add_tree_head(self, head: SignedTreeHead) -> None:
+        self._s.tree_heads.append(head)
+
+    def tree_heads(self) -> list[SignedTreeHead]:
+        return sorted(self._s.tree_heads, key=lambda h: (h.tree_size, h.timestamp_ms))
+
+
+class _Events:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def append(
+        self, recipient: str, kind: str, payload: Mapping[str, Any], created: datetime
+    ) -> Event:
+        event = Event(self.last_id() + 1, recipient, kind, created, dict(payload))
+        self._s.events.append(event)
+        return event
+
+    def after(self, recipient: str, after_id: int, limit: int = 500) -> list[Event]:
+        mine = [
+            e for e in self._s.events if e.id > after_id and e.recipient in (recipient, BROADCAST)
+        ]
+        return mine[:limit]
+
+    def last_id(self) -> int:
+        return self._s.events[-1].id if self._s.events else 0
+
+
+class _Officers:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(self, officer: Officer) -> None:
+        if officer.username in self._s.officers:
+            raise Conflict(f"officer {officer.username!r} exists")
+        self._s.officers[officer.username] = officer
+
+    def update(self, officer: Officer) -> None:
+        if officer.username not in self._s.officers:
+            raise NotFound(f"officer {officer.username!r} is not known")
+        self._s.officers[officer.username] = officer
+
+    def get(self, username: str) -> Officer | None:
+        return self._s.officers.get(username)
+
+    def list(self) -> list[Officer]:
+        return sorted(self._s.officers.values(), key=lambda o: o.username)
+
+
+class _Sessions:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(self, session: OfficerSession) -> None:
+        self._s.sessions[session.token_hash] = session
+
+    def get(self, token_hash: str) -> OfficerSession | None:
+        return self._s.sessions.get(token_hash)
+
+    def touch(self, token_hash: str, when: datetime) -> None:
+        found = self._s.sessions.get(token_hash)
+        if found is not None:
+            self._s.sessions[token_hash] = replace(found, last_seen=when)
+
+    def delete(self, token_hash: str) -> None:
+        self._s.sessions.pop(token_hash, None)
+
+    def delete_for(self, username: str) -> None:
+        for key in [k for k, v in self._s.sessions.items() if v.username == username]:
+            del self._s.sessions[key]
+
+
+class _SystemTokens:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(self, token: SystemToken) -> None:
+        if any(t.name == token.name for t in self._s.system_tokens.values()):
+            raise Conflict(f"a national-system token named {token.name!r} exists")
+        self._s.system_tokens[token.token_hash] = token
+
+    def get(self, token_hash: str) -> SystemToken | None:
+        return self._s.system_tokens.get(token_hash)
+
+    def list(self) -> list[SystemToken]:
+        return sorted(self._s.system_tokens.values(), key=lambda t: t.name)
+
+    def revoke(self, name: str) -> None:
+        for key, token in self._s.system_tokens.items():
+            if token.name == name:
+                self._s.system_tokens[key] = replace(token, revoked=True)
+                return
+        raise NotFound(f"no national-system token named {name!r}")
+
+
+class _Inbox:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def store(self, event: Event) -> bool:
+        if event.id in self._s.inbox:
+            return False
+        self._s.inbox[event.id] = event
+        return True
+
+    def last_id(self) -> int:
+        return max(self._s.inbox, default=0)
+
+    def list(self, after_id: int = 0, limit: int = 500) -> list[Event]:
+        return [self._s.inbox[i] for i in sorted(self._s.inbox) if i > after_id][:limit]
+
+
+class MemoryUnitOfWork:
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.members = _Members(state)
+        self.certificates = _Certificates(state)
+        self.audit = _Audit(state)
+        self.events = _Events(state)
+        self.officers = _Officers(state)
+        self.sessions = _Sessions(state)
+        self.system_tokens = _SystemTokens(state)
+        self.inbox = _Inbox(state)
+
+
+class MemoryStore:
+    """A store in a Python dict. Units of work are serialised by a lock."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[MemoryUnitOfWork]:
+        with self._lock:
+            working = copy.deepcopy(self._state)
+            yield MemoryUnitOfWork(working)
+            self._state = working
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _conforms(store: MemoryStore) -> Store:
+    """Lets mypy check that the fake keeps the port's shape."""
+    return store
