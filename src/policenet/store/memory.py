@@ -21,7 +21,7 @@ from policenet.domain.events import BROADCAST, Event
 from policenet.domain.members import Member
 from policenet.domain.officers import Officer
 from policenet.errors import Conflict, NotFound
-from policenet.store.ports import OfficerSession, Store, StoredAuditEntry, SystemToken
+from policenet.store.ports import OfficerSession, Store, StoredAuditEntry, SystemToken, UnitOfWork
 
 
 @dataclass
@@ -249,3 +249,7 @@ class MemoryStore:
 def _conforms(store: MemoryStore) -> Store:
     """Lets mypy check that the fake keeps the port's shape."""
     return store
+
+
+def _uow_conforms(uow: MemoryUnitOfWork) -> UnitOfWork:
+    return uow

@@ -140,18 +140,28 @@ class InboxRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    members: MemberRepository
-    certificates: CertificateRepository
-    audit: AuditRepository
-    events: EventRepository
-    officers: OfficerRepository
-    sessions: SessionRepository
-    system_tokens: SystemTokenRepository
-    inbox: InboxRepository
+    """The repositories of one transaction."""
+
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def certificates(self) -> CertificateRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def officers(self) -> OfficerRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def system_tokens(self) -> SystemTokenRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
 
 
 class Store(Protocol):
-    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork, bool | None]:
         """A transaction: commits when the block ends normally, rolls back on an exception."""
         ...
 
