@@ -42,6 +42,9 @@ class Officer:
     disabled: bool = False
     failed_logins: int = 0
     locked_until: datetime | None = None
+    last_totp_step: int | None = None
+    """The RFC 6238 time step (Unix time // 30) of the last one-time code accepted;
+    a code of this step or an earlier one is refused, so no code is accepted twice."""
 
     def locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until

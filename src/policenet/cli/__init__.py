@@ -1,0 +1,1 @@
+"""The ``policenet`` command line."""

@@ -1,0 +1,198 @@
+"""``policenet node ...``: set up and run a member's node, and manage its officers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from policenet.cli.common import NodeDir, node_settings, now, out, setup_logging
+from policenet.domain.officers import Role
+from policenet.node.app import officer_directory
+from policenet.node.officers import OfficerDirectory
+from policenet.node.server import run_node
+from policenet.node.setup import init_node, install_bundle
+from policenet.settings import NodeSettings
+from policenet.store.database import open_store
+from policenet.store.ports import Store
+
+app = typer.Typer(help="Set up and run a member's node.", no_args_is_help=True)
+users = typer.Typer(help="Officer accounts at this node.", no_args_is_help=True)
+tokens = typer.Typer(help="API tokens for national systems.", no_args_is_help=True)
+app.add_typer(users, name="user")
+app.add_typer(tokens, name="token")
+
+
+def _directory(settings: NodeSettings) -> tuple[OfficerDirectory, Store]:
+    store = open_store(settings.db_url)
+    return officer_directory(settings, store), store
+
+
+@app.command("init")
+def init(
+    bundle: Annotated[Path, typer.Option(help="the bundle from policenet member add")],
+    directory: Annotated[Path, typer.Option("--dir", help="directory to create the node in")],
+    host: Annotated[str, typer.Option(help="address of the node's HTTPS port")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the node's HTTPS port")] = 9443,
+    db: Annotated[str | None, typer.Option(help="database URL (default SQLite)")] = None,
+) -> None:
+    """Check a bundle and create a node directory from it."""
+    settings = init_node(bundle, directory, host=host, port=port, db_url=db, now=now())
+    out(f"node for {settings.member} created in {settings.directory}")
+    out(f"  hub: {settings.hub_url}")
+    out(
+        f"  next: policenet node user add --dir {directory} ...; "
+        f"policenet node run --dir {directory}"
+    )
+
+
+@app.command("run")
+def run(
+    directory: NodeDir,
+    port: Annotated[int | None, typer.Option(help="override the HTTPS port")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Serve the node's HTTPS port and follow the hub's events until Ctrl-C."""
+    setup_logging(verbose)
+    settings = node_settings(directory)
+    if port is not None:
+        settings = replace(settings, port=port)
+    out(f"node {settings.member} serving on https://{settings.host}:{settings.port}")
+    run_node(settings)
+
+
+@app.command("rotate")
+def rotate(
+    directory: NodeDir,
+    bundle: Annotated[Path, typer.Option(help="the renewed bundle (policenet member renew)")],
+) -> None:
+    """Install a renewed bundle for this node's member (restart the node afterwards)."""
+    settings = node_settings(directory)
+    install_bundle(settings, bundle, now())
+    out(f"new bundle installed for {settings.member}; the previous one is in bundle.old")
+
+
+@users.command("add")
+def user_add(
+    directory: NodeDir,
+    username: Annotated[str, typer.Argument(help="login name (a-z, 0-9, . _ -)")],
+    name: Annotated[str, typer.Option(help="the officer's full name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="POLICENET_PASSWORD",
+            help="at least 12 characters",
+        ),
+    ],
+    role: Annotated[Role, typer.Option(help="officer, operator (NCB) or admin")] = Role.OFFICER,
+) -> None:
+    """Add an officer; prints the second-factor secret once (put it in an authenticator app)."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        created = directory_.add_officer(username, name, role, password, now())
+    finally:
+        store.close()
+    out(f"officer {created.officer.username} added ({created.officer.role.value})")
+    out(f"  second factor secret: {created.totp_secret}")
+    out(f"  authenticator URI:    {created.provisioning_uri}")
+
+
+@users.command("list")
+def user_list(directory: NodeDir) -> None:
+    """List officers with their state."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        officers = directory_.list_officers()
+    finally:
+        store.close()
+    moment = now()
+    for o in officers:
+        state = "disabled" if o.disabled else "locked" if o.locked(moment) else "active"
+        out(f"{o.username:<24} {o.role.value:<9} {state:<9} {o.display_name}")
+
+
+@users.command("disable")
+def user_disable(directory: NodeDir, username: str) -> None:
+    """Disable an officer and end their sessions."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        directory_.disable(username)
+    finally:
+        store.close()
+    out(f"officer {username} disabled")
+
+
+@users.command("enable")
+def user_enable(directory: NodeDir, username: str) -> None:
+    """Enable a disabled officer."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        directory_.enable(username)
+    finally:
+        store.close()
+    out(f"officer {username} enabled")
+
+
+@users.command("unlock")
+def user_unlock(directory: NodeDir, username: str) -> None:
+    """Lift a lockout after failed logins."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        directory_.unlock(username)
+    finally:
+        store.close()
+    out(f"officer {username} unlocked")
+
+
+@users.command("reset-2fa")
+def user_reset_second_factor(directory: NodeDir, username: str) -> None:
+    """Give an officer a new second-factor secret (the old one stops working)."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        factor = directory_.reset_second_factor(username)
+    finally:
+        store.close()
+    out(f"new second factor secret for {username}: {factor.totp_secret}")
+    out(f"  authenticator URI: {factor.provisioning_uri}")
+
+
+@tokens.command("add")
+def token_add(
+    directory: NodeDir,
+    name: Annotated[str, typer.Argument(help="the national system, e.g. border-gates")],
+) -> None:
+    """Issue an API token for a national system; it is shown once."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        token = directory_.issue_system_token(name, now())
+    finally:
+        store.close()
+    out(token)
+
+
+@tokens.command("list")
+def token_list(directory: NodeDir) -> None:
+    """List national-system tokens (names and state, never the tokens)."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        listed = directory_.list_system_tokens()
+    finally:
+        store.close()
+    for t in listed:
+        out(f"{t.name:<24} {'revoked' if t.revoked else 'active':<8} issued {t.created:%Y-%m-%d}")
+
+
+@tokens.command("revoke")
+def token_revoke(directory: NodeDir, name: str) -> None:
+    """Revoke a national system's token."""
+    directory_, store = _directory(node_settings(directory))
+    try:
+        directory_.revoke_system_token(name)
+    finally:
+        store.close()
+    out(f"token {name} revoked")

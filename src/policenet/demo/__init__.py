@@ -1,0 +1,1 @@
+"""The demonstration network: a hub and five member nodes on this machine."""

@@ -1,0 +1,222 @@
+"""The scripted part of the demo: what a person would do, step by step, over real TLS.
+
+Each step prints what it shows and raises :class:`DemoFailure` if the network
+did not behave as it must; ``policenet demo --once`` exits non-zero then.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from policenet.clock import utc_now
+from policenet.demo.network import DemoNetwork, Login
+from policenet.domain.registers import RegisterName
+from policenet.hub.app import create_administration
+from policenet.security.passwords import totp_now
+from policenet.security.tls import node_client_context
+
+Say = Callable[[str], None]
+
+
+class DemoFailure(Exception):
+    """The network did not do what the demo expects."""
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise DemoFailure(message)
+
+
+class NodeSession:
+    """An officer logged in at a node's API, over the node's HTTPS port."""
+
+    def __init__(self, network: DemoNetwork, login: Login) -> None:
+        web_cert = network.node_dir(login.node) / "tls" / "web.pem"
+        self.client = httpx.Client(
+            base_url=login.url,
+            verify=ssl.create_default_context(cafile=str(web_cert)),
+            timeout=15.0,
+        )
+        answer = self.client.post(
+            "/api/v1/login",
+            json={
+                "username": login.username,
+                "password": login.password,
+                "otp": totp_now(login.totp_secret, utc_now()),
+            },
+        )
+        expect(answer.status_code == 200, f"login of {login.username} failed: {answer.text}")
+        self.client.headers["authorization"] = f"Bearer {answer.json()['token']}"
+        self.login = login
+
+    def get(self, path: str, **params: Any) -> Any:
+        answer = self.client.get(path, params=params)
+        expect(answer.status_code == 200, f"GET {path} failed: {answer.status_code} {answer.text}")
+        return answer.json()
+
+    def put(self, path: str, body: Any) -> Any:
+        answer = self.client.put(path, json=body)
+        expect(answer.status_code == 200, f"PUT {path} failed: {answer.status_code} {answer.text}")
+        return answer.json()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _login(network: DemoNetwork, node: str) -> Login:
+    return next(login for login in network.logins if login.node == node)
+
+
+def step_members(network: DemoNetwork, say: Say) -> None:
+    say(
+        "1. PC Smith of the Metropolitan Police logs in (password + one-time code) at the Met's "
+        "node and lists the network's members through the hub tunnel:"
+    )
+    met = NodeSession(network, _login(network, "met"))
+    try:
+        members = met.get("/api/v1/members")
+        for m in members:
+            say(f"     {m['code']:<26} {m['kind']:<6} {m['country'] or '--'}  {m['name']}")
+        expect(len(members) == 5, f"expected 5 members, the hub listed {len(members)}")
+        me = met.get("/api/v1/status")
+        expect(me["hub"]["connected"], "the Met's node is not connected to the hub")
+    finally:
+        met.close()
+
+
+def step_refused(network: DemoNetwork, say: Say) -> None:
+    say("2. Connections the hub refuses:")
+    settings = network.hub_settings()
+    url = f"https://127.0.0.1:{settings.port}/v1/members"
+    trust = ssl.create_default_context(cafile=str(settings.ca_dir / "root.pem"))
+    try:
+        httpx.get(url, verify=trust, timeout=5.0)
+        raise DemoFailure("the hub answered a client without a certificate")
+    except (httpx.TransportError, ssl.SSLError) as exc:
+        say(
+            "     without a client certificate: refused in the TLS handshake "
+            f"({type(exc).__name__})"
+        )
+    try:
+        httpx.get(f"http://127.0.0.1:{settings.port}/v1/members", timeout=5.0)
+        raise DemoFailure("the hub answered plain HTTP")
+    except httpx.HTTPError as exc:
+        say(f"     plain HTTP: refused ({type(exc).__name__})")
+
+
+def step_scope_and_events(network: DemoNetwork, say: Say) -> None:
+    say(
+        "3. NCB London's operator limits what the Met may search; the Met's node hears of it "
+        "over its event stream:"
+    )
+    london = NodeSession(network, _login(network, "london"))
+    met = NodeSession(network, _login(network, "met"))
+    try:
+        registers = [RegisterName.DOCUMENTS.value, RegisterName.PERSONS.value]
+        before = met.get("/api/v1/events")
+        london.put(
+            "/api/v1/agencies/gb-metropolitan-police/scope",
+            {"registers": registers, "copy_enquiries_to_ncb": True},
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            events = met.get("/api/v1/events", after=before[-1]["id"] if before else 0)
+            changed = [e for e in events if e["kind"] == "member.scope-changed"]
+            if changed:
+                say(
+                    f"     event {changed[-1]['id']} at the Met: may now search "
+                    f"{', '.join(changed[-1]['payload']['registers'])}"
+                )
+                break
+            time.sleep(0.2)
+        else:
+            raise DemoFailure("the Met's node did not receive the scope change event")
+    finally:
+        london.close()
+        met.close()
+
+
+def step_revocation(network: DemoNetwork, say: Say) -> None:
+    say(
+        "4. A key is lost: the hub administrator revokes the member, and the hub refuses it "
+        "without a restart:"
+    )
+    from policenet.domain.members import Admission, MemberKind
+
+    settings = network.hub_settings()
+    admin, store = create_administration(settings)
+    bundle = network.root / "bundles" / "gmp"
+    try:
+        admin.admit(
+            Admission(
+                kind=MemberKind.AGENCY,
+                name="Greater Manchester Police",
+                country="GB",
+                parent="ncb-gb",
+            ),
+            bundle,
+        )
+    finally:
+        store.close()
+    context = node_client_context(bundle / "member.pem", bundle / "member.key", bundle / "ca.pem")
+    url = f"https://localhost:{settings.port}/v1/whoami"
+    answer = httpx.get(url, verify=context, timeout=5.0)
+    expect(answer.status_code == 200, f"the new member was not served: {answer.text}")
+    say(f"     admitted {answer.json()['member']['code']}: the hub knows it by its certificate")
+    admin, store = create_administration(settings)
+    try:
+        admin.revoke("gb-greater-manchester-police", "key_compromise")
+    finally:
+        store.close()
+    started = time.monotonic()
+    while time.monotonic() - started < 60:
+        try:
+            answer = httpx.get(url, verify=context, timeout=5.0)
+            if answer.status_code == 403:
+                say(
+                    f"     after revocation: {answer.json()['message']} "
+                    f"({time.monotonic() - started:.1f} s)"
+                )
+                break
+        except httpx.TransportError:
+            say(
+                f"     after revocation: refused in the TLS handshake "
+                f"({time.monotonic() - started:.1f} s)"
+            )
+            break
+        time.sleep(0.25)
+    else:
+        raise DemoFailure("the hub still served a revoked member after 60 s")
+
+
+def step_audit(network: DemoNetwork, say: Say) -> None:
+    say(
+        "5. Every request is in the hub's audit log; the Met's node checks a signed tree head "
+        "and an inclusion proof itself:"
+    )
+    met = NodeSession(network, _login(network, "met"))
+    try:
+        head = met.get("/api/v1/audit/tree-head")
+        expect(head["signature_verified"], "tree head signature not verified")
+        seq = max(0, head["tree_size"] - 1)
+        proof = met.get("/api/v1/audit/proofs/inclusion", seq=seq)
+        expect(proof["verified"], "inclusion proof not verified")
+        say(
+            f"     tree of {head['tree_size']} entries, root {head['root_hash'][:16]}..., "
+            f"signature verified; entry {seq} proven with {len(proof['proof'])} hashes"
+        )
+    finally:
+        met.close()
+
+
+STEPS = (step_members, step_refused, step_scope_and_events, step_revocation, step_audit)
+
+
+def run_script(network: DemoNetwork, say: Say) -> None:
+    for step in STEPS:
+        step(network, say)

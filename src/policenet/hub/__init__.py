@@ -1,0 +1,1 @@
+"""The hub: the shared registers, hit routing, member PKI and the audit log."""

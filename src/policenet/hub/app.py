@@ -1,0 +1,166 @@
+"""The hub's composition root: one settings object in, one ASGI app out.
+
+Nothing connects at import. :func:`create_hub` opens the store, loads the
+audit key and builds the app; :mod:`policenet.hub.server` serves it over TLS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from policenet.clock import utc_now
+from policenet.errors import PolicenetError
+from policenet.hub.admission import MemberAdministration
+from policenet.hub.api import router
+from policenet.hub.ca import load_ca
+from policenet.hub.context import HubContext
+from policenet.hub.identity import OFFICER_HEADER, Identification
+from policenet.hub.keys import load_audit_key
+from policenet.security.auditlog import AuditLog
+from policenet.security.peer import peer_certificate
+from policenet.settings import HubSettings
+from policenet.store.database import open_store
+from policenet.store.ports import Store
+from policenet.web.errors import (
+    install_error_handlers,
+    internal_error_response,
+    policenet_error_response,
+)
+from policenet.web.limits import BodySizeLimit
+
+log = logging.getLogger("policenet.hub")
+
+
+class MemberGate:
+    """Refuses every request that does not come from an active member's certificate.
+
+    Sits outside the router, so no route (and no 404) answers an unknown caller.
+    Refusals are audited.
+    """
+
+    def __init__(self, app: ASGIApp, hub: HubContext) -> None:
+        self.app = app
+        self.hub = hub
+        self.identification = Identification(hub)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        cert = peer_certificate(scope)
+        headers = dict(scope.get("headers", []))
+        officer = headers.get(OFFICER_HEADER.encode())
+        try:
+            caller = await asyncio.to_thread(
+                self.identification.identify, cert, officer.decode("latin-1") if officer else None
+            )
+        except PolicenetError as exc:
+            path = str(scope.get("path", ""))
+            try:
+                await asyncio.to_thread(
+                    self.identification.refusal, cert, exc.message, path, self.hub.clock()
+                )
+            except Exception:
+                log.exception("could not audit a refused request")
+            if scope["type"] == "http":
+                await policenet_error_response(exc)(scope, receive, send)
+            return
+        except Exception as exc:
+            if scope["type"] == "http":
+                await internal_error_response(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+def build_app(hub: HubContext) -> ASGIApp:
+    """The hub's ASGI app around ``hub``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sign_tree_heads(hub))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with hub.store.unit_of_work() as uow:
+                hub.audit.sign_tree_head(uow, hub.clock())
+
+    app = FastAPI(
+        title="policenet hub",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/v1/openapi.json",
+    )
+    app.state.hub = hub
+    install_error_handlers(app)
+    app.include_router(router)
+    return BodySizeLimit(MemberGate(app, hub), hub.settings.max_request_bytes)
+
+
+async def _sign_tree_heads(hub: HubContext) -> None:
+    """Sign a tree head every interval while the log grows, so proofs have fresh anchors."""
+    while True:
+        await asyncio.sleep(hub.settings.tree_head_interval_seconds)
+        try:
+            await asyncio.to_thread(_sign_if_grown, hub)
+        except Exception:
+            log.exception("could not sign a tree head")
+
+
+def _sign_if_grown(hub: HubContext) -> None:
+    with hub.store.unit_of_work() as uow:
+        heads = uow.audit.tree_heads()
+        if not heads or heads[-1].tree_size < uow.audit.size():
+            hub.audit.sign_tree_head(uow, hub.clock())
+
+
+def create_hub(
+    settings: HubSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    store: Store | None = None,
+    crl_error: Callable[[], str | None] = lambda: None,
+) -> tuple[HubContext, ASGIApp]:
+    """Build the hub from its settings: the one composition root of the hub role."""
+    store = store or open_store(settings.db_url)
+    signing_key: Ed25519PrivateKey = load_audit_key(settings.audit_key_path)
+    audit = AuditLog(signing_key, signing_key.public_key())
+    hub = HubContext(
+        settings=settings,
+        store=store,
+        audit=audit,
+        audit_public_key=signing_key.public_key(),
+        clock=clock,
+        crl_error=crl_error,
+    )
+    return hub, build_app(hub)
+
+
+def create_administration(
+    settings: HubSettings, *, clock: Callable[[], datetime] = utc_now
+) -> tuple[MemberAdministration, Store]:
+    """The hub administrator's service over the hub's store and CA (for the command line)."""
+    store = open_store(settings.db_url)
+    signing_key = load_audit_key(settings.audit_key_path)
+    admin = MemberAdministration(
+        store,
+        load_ca(settings.ca_dir),
+        AuditLog(signing_key, signing_key.public_key()),
+        hub_url=settings.public_url,
+        certificate_days=settings.member_certificate_days,
+        clock=clock,
+    )
+    return admin, store

@@ -1,0 +1,50 @@
+"""What the hub's request handlers share: built once by the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from policenet.security.auditlog import AuditLog
+from policenet.settings import HubSettings
+from policenet.store.ports import Store
+
+
+@dataclass
+class EventBell:
+    """Wakes event streams of this process when an event is appended.
+
+    Streams also poll the database, so events appended by another process
+    (the administrator's command line, another hub process) arrive too.
+    """
+
+    _waiters: set[asyncio.Event] = field(default_factory=set)
+
+    def ring(self) -> None:
+        for waiter in list(self._waiters):
+            waiter.set()
+
+    async def wait(self, timeout: float) -> None:
+        waiter = asyncio.Event()
+        self._waiters.add(waiter)
+        try:
+            await asyncio.wait_for(waiter.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self._waiters.discard(waiter)
+
+
+@dataclass
+class HubContext:
+    settings: HubSettings
+    store: Store
+    audit: AuditLog
+    audit_public_key: Ed25519PublicKey
+    clock: Callable[[], datetime]
+    crl_error: Callable[[], str | None] = lambda: None
+    bell: EventBell = field(default_factory=EventBell)

@@ -1,0 +1,70 @@
+"""``policenet hub init``: a new hub directory with its CA, TLS identity, audit key and database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from policenet.domain.certificates import CertificatePurpose
+from policenet.errors import Conflict
+from policenet.hub.admission import issued_record
+from policenet.hub.ca import create_ca
+from policenet.hub.keys import create_audit_key
+from policenet.security import pki
+from policenet.settings import HubSettings, save
+from policenet.store.database import open_store
+
+
+def init_hub(
+    directory: Path,
+    *,
+    db_url: str | None,
+    host: str,
+    port: int,
+    hostnames: tuple[str, ...],
+    public_url: str | None,
+    network_name: str,
+    now: datetime,
+) -> HubSettings:
+    """Create everything a hub needs under ``directory``; refuses a directory already in use.
+
+    ``db_url`` defaults to SQLite in the directory. Nothing is left behind when
+    a step fails before the settings file is written (it is written last).
+    """
+    directory = directory.resolve()
+    if (directory / "hub.toml").exists():
+        raise Conflict(f"{directory} already holds a hub (hub.toml exists)")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    url = public_url or f"https://{hostnames[0] if hostnames else host}:{port}"
+    settings = HubSettings(
+        directory=directory,
+        db_url=db_url or "sqlite:///hub.db",
+        host=host,
+        port=port,
+        public_url=url,
+        hostnames=hostnames,
+    )
+    ca = create_ca(settings.ca_dir, network_name, now)
+    server_key = pki.generate_key()
+    server_cert = pki.issue_server_certificate(
+        ca.issuing,
+        hostnames=hostnames,
+        public_key=server_key.public_key(),
+        now=now,
+        crl_url=f"{url}/v1/crl",
+    )
+    settings.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pki.write_private_key(settings.tls_dir / "server.key", server_key)
+    pki.write_certificates(settings.tls_dir / "server.pem", [server_cert, ca.issuing.certificate])
+    create_audit_key(settings.audit_key_path)
+    resolved = settings.db_url
+    if resolved.startswith("sqlite:///") and not resolved.startswith("sqlite:////"):
+        resolved = f"sqlite:///{directory / resolved.removeprefix('sqlite:///')}"
+    store = open_store(resolved, create=True)
+    try:
+        with store.unit_of_work() as uow:
+            uow.certificates.add(issued_record("hub", server_cert, CertificatePurpose.HUB_SERVER))
+    finally:
+        store.close()
+    save(settings)
+    return settings

@@ -1,0 +1,101 @@
+"""The node's composition root: settings in, ASGI app out (nothing connects at import)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from policenet.clock import utc_now
+from policenet.domain.officers import LockoutPolicy
+from policenet.node.api import router
+from policenet.node.context import NodeContext
+from policenet.node.follower import EventFollower
+from policenet.node.hubclient import HubClient, TunnelHubClient
+from policenet.node.officers import OfficerDirectory
+from policenet.security.passwords import DEFAULT_ARGON2, Argon2Params
+from policenet.security.tls import node_client_context
+from policenet.settings import NodeSettings
+from policenet.store.database import open_store
+from policenet.store.ports import Store
+from policenet.web.errors import install_error_handlers
+from policenet.web.limits import BodySizeLimit
+
+
+def tunnel_to_hub(settings: NodeSettings) -> TunnelHubClient:
+    """The mTLS client for this node's bundle."""
+    bundle = settings.bundle_dir
+    context = node_client_context(bundle / "member.pem", bundle / "member.key", bundle / "ca.pem")
+    return TunnelHubClient(settings.hub_url, context, timeout=settings.hub_timeout_seconds)
+
+
+def officer_directory(
+    settings: NodeSettings, store: Store, *, argon2: Argon2Params | None = None
+) -> OfficerDirectory:
+    """The officer accounts of this node, with the lockout and idle rules of its settings."""
+    return OfficerDirectory(
+        store,
+        policy=LockoutPolicy(
+            max_failures=settings.max_failed_logins,
+            lock_for=timedelta(minutes=settings.lockout_minutes),
+        ),
+        idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
+        issuer=f"policenet {settings.member}",
+        argon2=argon2 or DEFAULT_ARGON2,
+    )
+
+
+def create_node(
+    settings: NodeSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    store: Store | None = None,
+    hub: HubClient | None = None,
+    follow_events: bool = True,
+) -> tuple[NodeContext, ASGIApp]:
+    """Build the node: the one composition root of the node role."""
+    store = store or open_store(settings.db_url)
+    hub = hub or tunnel_to_hub(settings)
+    context = NodeContext(
+        settings=settings,
+        store=store,
+        officers=officer_directory(settings, store),
+        hub=hub,
+        follower=EventFollower(hub, store, clock),
+        clock=clock,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(context.follower.run()) if follow_events else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await hub.aclose()
+
+    app = FastAPI(
+        title=f"policenet node {settings.member}",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.node = context
+    install_error_handlers(app)
+    app.include_router(router)
+
+    @app.get("/health")
+    async def health() -> dict[str, object]:
+        """Liveness for the operator's monitoring; says whether the hub is connected."""
+        return {"status": "ok", "hub_connected": context.follower.state.connected}
+
+    return context, BodySizeLimit(app, settings.max_request_bytes)

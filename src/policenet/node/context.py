@@ -1,0 +1,23 @@
+"""What the node's handlers share: built once by :func:`policenet.node.app.create_node`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from policenet.node.follower import EventFollower
+from policenet.node.hubclient import HubClient
+from policenet.node.officers import OfficerDirectory
+from policenet.settings import NodeSettings
+from policenet.store.ports import Store
+
+
+@dataclass
+class NodeContext:
+    settings: NodeSettings
+    store: Store
+    officers: OfficerDirectory
+    hub: HubClient
+    follower: EventFollower
+    clock: Callable[[], datetime]

@@ -1,0 +1,140 @@
+"""The node's port to the hub, and its adapter over the mutually authenticated tunnel.
+
+:class:`HubClient` is the port: the node's services speak to it in plain
+Python types. :class:`TunnelHubClient` is the real adapter: HTTPS with TLS 1.3,
+the member's certificate, trusting only the hub's CA. A fake for unit tests
+lives in ``tests``-facing :mod:`policenet.node.fakehub`.
+
+Errors: the hub's JSON errors come back as the matching
+:class:`~policenet.errors.PolicenetError`; a hub that cannot be reached
+raises :class:`~policenet.errors.Unavailable`.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from policenet import errors
+from policenet.domain.events import Event
+from policenet.hub.identity import OFFICER_HEADER
+
+_ERRORS: dict[str, type[errors.PolicenetError]] = {
+    cls.code: cls
+    for cls in (
+        errors.InvalidInput,
+        errors.NotFound,
+        errors.Conflict,
+        errors.Unauthenticated,
+        errors.Forbidden,
+        errors.TooLarge,
+        errors.Unavailable,
+        errors.IntegrityFailure,
+    )
+}
+
+
+class HubClient(Protocol):
+    async def get(
+        self, path: str, *, officer: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> Any: ...
+    async def put(self, path: str, body: Any, *, officer: str | None = None) -> Any: ...
+    async def post(self, path: str, body: Any, *, officer: str | None = None) -> Any: ...
+    def events(self, after: int) -> AsyncIterator[Event | None]:
+        """The node's events after ``after``; None for a heartbeat. Ends when the stream drops."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def raise_for_hub_error(status: int, body: bytes) -> None:
+    """Turn a hub error response into the matching PolicenetError."""
+    try:
+        data = json.loads(body)
+        code, message = str(data["error"]), str(data["message"])
+    except (ValueError, KeyError, TypeError):
+        raise errors.Unavailable(f"the hub answered {status} without a readable error") from None
+    cls = _ERRORS.get(code)
+    if cls is errors.InvalidInput or code in ("invalid_field",):
+        raise errors.InvalidInput(f"hub: {message}")
+    if cls is None:
+        raise errors.Unavailable(f"the hub answered {status}: {message}")
+    raise cls(f"hub: {message}")
+
+
+class TunnelHubClient:
+    """The hub over mTLS (TLS 1.3, the member certificate, the hub's CA only)."""
+
+    def __init__(self, base_url: str, context: ssl.SSLContext, timeout: float = 10.0) -> None:
+        self._base = base_url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=self._base,
+            verify=context,
+            timeout=httpx.Timeout(timeout),
+            http2=False,
+        )
+        self._stream_client = httpx.AsyncClient(
+            base_url=self._base,
+            verify=context,
+            timeout=httpx.Timeout(timeout, read=None),
+            http2=False,
+        )
+
+    @staticmethod
+    def _headers(officer: str | None) -> dict[str, str]:
+        return {OFFICER_HEADER: officer} if officer else {}
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        officer: str | None,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        try:
+            response = await self._client.request(
+                method, path, params=params, json=body, headers=self._headers(officer)
+            )
+        except httpx.TransportError as exc:
+            raise errors.Unavailable(f"the hub at {self._base} is unreachable: {exc!r}") from None
+        if response.status_code >= 400:
+            raise_for_hub_error(response.status_code, response.content)
+        return response.json()
+
+    async def get(
+        self, path: str, *, officer: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        return await self._request("GET", path, officer=officer, params=params)
+
+    async def put(self, path: str, body: Any, *, officer: str | None = None) -> Any:
+        return await self._request("PUT", path, officer=officer, body=body)
+
+    async def post(self, path: str, body: Any, *, officer: str | None = None) -> Any:
+        return await self._request("POST", path, officer=officer, body=body)
+
+    async def events(self, after: int) -> AsyncIterator[Event | None]:
+        try:
+            async with self._stream_client.stream(
+                "GET", "/v1/events", params={"after": after}
+            ) as response:
+                if response.status_code >= 400:
+                    raise_for_hub_error(response.status_code, await response.aread())
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    if line.startswith('{"heartbeat"'):
+                        yield None
+                        continue
+                    yield Event.from_json(line)
+        except httpx.TransportError as exc:
+            raise errors.Unavailable(f"event stream from {self._base} broke: {exc!r}") from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+        await self._stream_client.aclose()

@@ -1,0 +1,178 @@
+"""Settings of a hub and of a node: one frozen object each, read from one file.
+
+A hub keeps ``hub.toml`` in its directory, a node ``node.toml`` in its own.
+``policenet hub init`` and ``policenet node init`` write them; operators edit
+them. Every setting is listed in the README's configuration table (a test
+keeps the table and these classes in step). Relative paths and SQLite URLs
+are resolved against the directory holding the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from policenet.errors import InvalidField, InvalidInput
+
+HUB_FILE = "hub.toml"
+NODE_FILE = "node.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class HubSettings:
+    """Settings of the hub (``hub.toml``)."""
+
+    directory: Path
+    db_url: str
+    """Database URL: ``sqlite:///hub.db`` (relative to the directory) or ``postgresql://...``."""
+    host: str = "127.0.0.1"
+    """Address the hub listens on."""
+    port: int = 8443
+    """TCP port of the hub's TLS endpoint."""
+    public_url: str = "https://127.0.0.1:8443"
+    """The address nodes use to reach the hub; written into every bundle and CRL pointer."""
+    hostnames: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    """Names and addresses in the hub's server certificate."""
+    max_request_bytes: int = 1_048_576
+    """Largest request body the hub accepts, in bytes; larger ones get 413."""
+    crl_refresh_seconds: float = 5.0
+    """How often the TLS layer looks for a new CRL (revocation takes effect within this)."""
+    member_certificate_days: int = 365
+    """Validity of member certificates issued by ``member add`` and ``member renew``."""
+    tree_head_interval_seconds: float = 10.0
+    """How often the hub signs a new audit tree head when the log has grown."""
+    event_heartbeat_seconds: float = 15.0
+    """Idle time after which the event stream sends a heartbeat line."""
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.directory / "ca"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.directory / "tls"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.directory / "audit" / "signing.key"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSettings:
+    """Settings of a member node (``node.toml``)."""
+
+    directory: Path
+    member: str
+    """The member code this node speaks for (from its bundle)."""
+    hub_url: str
+    """The hub's address (from the bundle)."""
+    db_url: str
+    """The node's own database: ``sqlite:///node.db`` or ``postgresql://...``."""
+    host: str = "127.0.0.1"
+    """Address of the node's HTTPS port for officers and national systems."""
+    port: int = 9443
+    """The node's HTTPS port."""
+    max_failed_logins: int = 5
+    """Failed logins in a row that lock an officer's account."""
+    lockout_minutes: int = 10
+    """How long a locked account stays locked."""
+    idle_timeout_minutes: int = 30
+    """An officer session unused this long ends."""
+    max_request_bytes: int = 1_048_576
+    """Largest request body the node accepts, in bytes."""
+    hub_timeout_seconds: float = 10.0
+    """How long the node waits for the hub before answering that it is unreachable."""
+
+    @property
+    def bundle_dir(self) -> Path:
+        return self.directory / "bundle"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.directory / "tls"
+
+
+S = TypeVar("S", HubSettings, NodeSettings)
+
+
+def _resolve_url(url: str, directory: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+        return prefix + str((directory / url[len(prefix) :]).resolve())
+    return url
+
+
+def _coerce(cls: type[S], directory: Path, raw: Mapping[str, Any], source: str) -> S:
+    known = {f.name: f for f in fields(cls) if f.name != "directory"}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise InvalidField(unknown[0], f"is not a setting of {source}")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        current = known[name].type
+        if current in ("int", int) and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise InvalidField(name, f"must be a whole number in {source}, not {value!r}")
+        if current in ("float", float) and not isinstance(value, int | float):
+            raise InvalidField(name, f"must be a number in {source}, not {value!r}")
+        if current in ("str", str) and not isinstance(value, str):
+            raise InvalidField(name, f"must be a string in {source}, not {value!r}")
+        if str(current).startswith("tuple"):
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise InvalidField(name, f"must be a list of strings in {source}")
+            value = tuple(value)
+        values[name] = value
+    if "db_url" in values:
+        values["db_url"] = _resolve_url(values["db_url"], directory)
+    try:
+        return cls(directory=directory, **values)
+    except TypeError as exc:
+        raise InvalidInput(f"{source} is missing a required setting: {exc}") from None
+
+
+def load(cls: type[S], directory: Path) -> S:
+    """Read the settings file of ``directory`` (``hub.toml`` or ``node.toml``).
+
+    Raises InvalidInput naming the file when it is missing or is not valid TOML,
+    and InvalidField naming a setting that is unknown or of the wrong type.
+    """
+    name = HUB_FILE if cls is HubSettings else NODE_FILE
+    path = directory / name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"{path} not found: is {directory} a policenet directory?") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
+    return _coerce(cls, directory.resolve(), raw, str(path))
+
+
+def dump(settings: HubSettings | NodeSettings) -> str:
+    """The settings as TOML text (every setting, so the file documents itself)."""
+    lines = [f"# policenet {'hub' if isinstance(settings, HubSettings) else 'node'} settings"]
+    for f in fields(settings):
+        if f.name == "directory":
+            continue
+        value = getattr(settings, f.name)
+        lines.append(f"{f.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def save(settings: HubSettings | NodeSettings) -> Path:
+    name = HUB_FILE if isinstance(settings, HubSettings) else NODE_FILE
+    path = settings.directory / name
+    path.write_text(dump(settings), encoding="utf-8")
+    return path
