@@ -22,11 +22,16 @@ class Access(enum.StrEnum):
 
 
 def is_owner_side(member: Member, envelope: Envelope, owner: Member | None) -> bool:
-    """True when ``member`` owns the record or is the NCB of the agency that owns it."""
+    """True when ``member`` owns the record or is the NCB of the agency that owns it.
+
+    ``owner`` counts only when it is the member the envelope names: a wrong
+    ``owner`` passed by mistake must not hand an NCB someone else's records.
+    """
     if member.code == envelope.owner:
         return True
     return (
         owner is not None
+        and owner.code == envelope.owner
         and owner.kind is MemberKind.AGENCY
         and member.kind is MemberKind.NCB
         and owner.parent == member.code

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from policenet.errors import InvalidField
+
 DetailValue = str | int | bool | None
 
 
@@ -43,6 +45,10 @@ class AuditEntry:
     officer: str | None = None
     target: str | None = None
     detail: Mapping[str, DetailValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.time.utcoffset() is None:
+            raise InvalidField("time", "an audit entry needs a timezone-aware time")
 
     def canonical(self) -> bytes:
         """The bytes that are hashed into the log. Stable across processes and versions."""

@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from policenet.domain.countries import validate_country
+from policenet.domain.members import MEMBER_CODE_PATTERN as _MEMBER_CODE
 from policenet.errors import InvalidField
 
 MAX_CAVEATS_CHARS = 2000
@@ -28,14 +30,30 @@ class Restrictions:
     """Who may see a record beyond its owner.
 
     Empty allow-lists mean "every member"; a deny entry always wins over an
-    allow entry. Members are named by code, countries by ISO 3166-1 alpha-2.
-    An agency is matched by its own code, its NCB's code, or its country.
+    allow entry. Members are named by code, countries by ISO 3166-1 alpha-2
+    (given in either case, kept upper-case; an unassigned code or a malformed
+    member code raises InvalidField naming the list). An agency is matched by
+    its own code, its NCB's code, or its country.
     """
 
     allow_members: frozenset[str] = frozenset()
     deny_members: frozenset[str] = frozenset()
     allow_countries: frozenset[str] = frozenset()
     deny_countries: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # A deny entry that silently fails to match ("gb" for "GB") would open
+        # the record to those it was meant to keep out, so entries are checked
+        # here: countries made upper-case ISO codes, member codes refused if malformed.
+        for name in ("allow_countries", "deny_countries"):
+            countries = frozenset(validate_country(c, name) for c in getattr(self, name))
+            object.__setattr__(self, name, countries)
+        for name in ("allow_members", "deny_members"):
+            codes = frozenset(getattr(self, name))
+            for code in codes:
+                if not isinstance(code, str) or not _MEMBER_CODE.fullmatch(code):
+                    raise InvalidField(name, f"{code!r} is not a member code")
+            object.__setattr__(self, name, codes)
 
     @property
     def open_to_all(self) -> bool:

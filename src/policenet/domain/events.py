@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from policenet.errors import InvalidField
+
 BROADCAST = "*"
 """Recipient of an event meant for every member."""
 
@@ -34,6 +36,10 @@ class Event:
     kind: str
     created: datetime
     payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.created.utcoffset() is None:
+            raise InvalidField("created", "an event needs a timezone-aware time")
 
     def to_json(self) -> str:
         return json.dumps(

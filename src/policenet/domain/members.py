@@ -22,7 +22,7 @@ from policenet.errors import Conflict, Forbidden, InvalidField, NotFound
 
 MEMBER_URI_PREFIX = "urn:policenet:member:"
 GENERAL_SECRETARIAT_CODE = "gs"
-_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+MEMBER_CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
 
 class MemberKind(enum.StrEnum):
@@ -86,7 +86,7 @@ def code_from_uri(uri: str) -> str:
 
 
 def validate_code(code: str) -> str:
-    if not _CODE.match(code):
+    if not MEMBER_CODE_PATTERN.fullmatch(code):
         raise InvalidField(
             "code", f"{code!r} is not a member code (2-63 characters: a-z, 0-9 and '-')"
         )
@@ -98,23 +98,55 @@ def ncb_code_for(country: str) -> str:
     return f"ncb-{country.lower()}"
 
 
+# Letters that NFKD does not decompose into an ASCII base letter; without this table
+# "Straße" would become "strae" and "Ærø" "r".
+_LATIN_LETTERS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"}
+)
+
+# ZWNJ and ZWJ are part of the spelling of words in Persian, Arabic and Indic
+# scripts; every other format character (bidi overrides above all) can make a
+# name display as something it is not.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def is_reserved_code(code: str) -> bool:
+    """True for codes only the hub assigns: the General Secretariat's and every NCB's."""
+    return code == GENERAL_SECRETARIAT_CODE or code.startswith("ncb-")
+
+
 def agency_code_for(country: str, name: str) -> str:
-    """A code for an agency: the country and a slug of its name ("gb-metropolitan-police")."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    """A code for an agency: the country and a slug of its name ("gb-metropolitan-police").
+
+    Accented Latin letters lose their accents ("Police Cantonale Genève" gives
+    "ch-police-cantonale-geneve"); letters of other scripts are dropped, and a
+    name left with no letters or digits raises InvalidField("name") so that the
+    administrator chooses a code. The code is cut to 63 characters.
+    """
+    latin = name.lower().translate(_LATIN_LETTERS)
+    ascii_name = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
     if not slug:
         raise InvalidField("name", f"{name!r} has no letters or digits to form a member code")
     return validate_code(f"{country.lower()}-{slug}"[:63].rstrip("-"))
 
 
 def _clean_name(name: str) -> str:
+    """The name with runs of white space made one space; refuses control characters.
+
+    Control characters are refused wherever they are (a tab or line break
+    included) rather than silently turned into spaces.
+    """
+    bad = next(
+        (c for c in name if unicodedata.category(c).startswith("C") and c not in _JOINERS), None
+    )
+    if bad is not None:
+        raise InvalidField("name", f"must not contain control characters (U+{ord(bad):04X})")
     cleaned = " ".join(name.split())
     if not cleaned:
         raise InvalidField("name", "must not be empty")
     if len(cleaned) > 200:
         raise InvalidField("name", f"is {len(cleaned)} characters long; the limit is 200")
-    if any(unicodedata.category(c).startswith("C") for c in cleaned):
-        raise InvalidField("name", "must not contain control characters")
     return cleaned
 
 
@@ -136,8 +168,11 @@ def admit(request: Admission, existing: Iterable[Member]) -> Member:
     Rules: one General Secretariat; one NCB per country (ISO 3166-1 alpha-2,
     checked); an agency sits under exactly one NCB, which must be active and of
     the agency's own country; codes are unique. An agency's registers default to
-    its NCB's and may not exceed them. Raises InvalidField, NotFound or Conflict
-    naming what was wrong.
+    its NCB's and may not exceed them. The hub assigns the codes of the General
+    Secretariat (``gs``) and of NCBs (``ncb-<country>``): an agency may not take
+    one, and a General Secretariat or NCB admission naming another code is
+    refused. Raises InvalidField, NotFound, Conflict or Forbidden (revoked
+    parent, registers beyond the NCB's) naming what was wrong.
     """
     members = {m.code: m for m in existing}
     name = _clean_name(request.name)
@@ -148,12 +183,17 @@ def admit(request: Admission, existing: Iterable[Member]) -> Member:
     if request.kind is MemberKind.GENERAL_SECRETARIAT:
         if request.parent:
             raise InvalidField("parent", "the General Secretariat has no parent")
-        code = GENERAL_SECRETARIAT_CODE
+        if request.country:
+            raise InvalidField("country", "the General Secretariat belongs to no country")
+        code = _fixed_code(request, GENERAL_SECRETARIAT_CODE)
+        for m in members.values():
+            if m.kind is MemberKind.GENERAL_SECRETARIAT:
+                raise Conflict(f"the network already has a General Secretariat: {m.code}")
     elif request.kind is MemberKind.NCB:
         if request.parent:
             raise InvalidField("parent", "an NCB has no parent; only agencies sit under an NCB")
         country = validate_country(request.country or "")
-        code = ncb_code_for(country)
+        code = _fixed_code(request, ncb_code_for(country))
         for m in members.values():
             if m.kind is MemberKind.NCB and m.country == country:
                 raise Conflict(f"country {country} already has an NCB: {m.code} ({m.name})")
@@ -180,15 +220,19 @@ def admit(request: Admission, existing: Iterable[Member]) -> Member:
         elif not registers <= ncb.registers:
             extra = ", ".join(sorted(r.value for r in registers - ncb.registers))
             raise Forbidden(f"{ncb.code} may not search {extra}, so its agencies may not either")
-        code = request.code or agency_code_for(country, name)
+        if not request.code:
+            code = agency_code_for(country, name)
+        else:
+            code = validate_code(request.code)
+            # Restrictions name members by code: an agency holding "ncb-fr" would be
+            # let in wherever France's NCB is.
+            if is_reserved_code(code):
+                raise InvalidField(
+                    "code", f"{code!r} is reserved for the General Secretariat or an NCB"
+                )
 
-    code = validate_code(request.code or code) if request.kind is MemberKind.AGENCY else code
     if code in members:
         raise Conflict(f"member code {code!r} is taken by {members[code].name}")
-    if request.kind is MemberKind.GENERAL_SECRETARIAT and any(
-        m.kind is MemberKind.GENERAL_SECRETARIAT for m in members.values()
-    ):
-        raise Conflict("the network already has a General Secretariat")
     return Member(
         code=code,
         kind=request.kind,
@@ -199,24 +243,43 @@ def admit(request: Admission, existing: Iterable[Member]) -> Member:
     )
 
 
+def _fixed_code(request: Admission, code: str) -> str:
+    """The hub-assigned ``code``; InvalidField if the request asked for another one."""
+    if request.code and request.code != code:
+        raise InvalidField("code", f"a {request.kind.value} member's code is always {code!r}")
+    return code
+
+
 def set_agency_scope(
     actor: Member,
     agency: Member,
     registers: frozenset[RegisterName],
     copy_enquiries_to_ncb: bool,
+    *,
+    ncb: Member | None = None,
 ) -> Member:
     """An NCB sets which registers one of its agencies may search.
 
     Only the agency's own NCB (or the General Secretariat) may do this, and an
-    agency never gets a register its NCB lacks. Returns the changed member.
+    agency never gets a register its NCB lacks. ``actor`` must be active.
+    ``ncb`` is the agency's NCB: an NCB actor is its own, the General
+    Secretariat must pass it (InvalidField("ncb") otherwise) so that the
+    NCB's registers bound the agency's. Returns the changed member.
     """
     if agency.kind is not MemberKind.AGENCY:
         raise InvalidField("member", f"{agency.code} is not an agency")
+    if not actor.active:
+        raise Forbidden(f"{actor.code} is revoked")
     if actor.kind is not MemberKind.GENERAL_SECRETARIAT and actor.code != agency.parent:
         raise Forbidden(f"only {agency.parent} sets the scope of {agency.code}")
-    if actor.kind is MemberKind.NCB and not registers <= actor.registers:
-        extra = ", ".join(sorted(r.value for r in registers - actor.registers))
-        raise Forbidden(f"{actor.code} may not search {extra}, so its agencies may not either")
+    bound = actor if actor.kind is MemberKind.NCB else ncb
+    if bound is None:
+        raise InvalidField("ncb", f"the NCB of {agency.code} is needed to bound its registers")
+    if bound.code != agency.parent:
+        raise InvalidField("ncb", f"{bound.code} is not the NCB of {agency.code}")
+    if not registers <= bound.registers:
+        extra = ", ".join(sorted(r.value for r in registers - bound.registers))
+        raise Forbidden(f"{bound.code} may not search {extra}, so its agencies may not either")
     return Member(
         code=agency.code,
         kind=agency.kind,

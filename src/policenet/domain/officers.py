@@ -51,7 +51,7 @@ class Officer:
 
 
 def validate_username(username: str) -> str:
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):
         raise InvalidField(
             "username", f"{username!r} is not valid (2-64 characters: a-z, 0-9, '.', '_', '-')"
         )

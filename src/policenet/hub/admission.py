@@ -293,7 +293,9 @@ def apply_scope(
     :func:`policenet.domain.members.set_agency_scope` does.
     """
     actor = _gs_actor() if actor_code == HUB_ADMIN else _get(uow, actor_code)
-    changed = set_agency_scope(actor, _get(uow, agency_code), registers, copy_enquiries_to_ncb)
+    agency = _get(uow, agency_code)
+    ncb = uow.members.get(agency.parent) if agency.parent else None
+    changed = set_agency_scope(actor, agency, registers, copy_enquiries_to_ncb, ncb=ncb)
     uow.members.update(changed)
     entry = _entry(
         now,
