@@ -1,0 +1,1 @@
+"""Security at the edges: member PKI, TLS transport, audit log, officer credentials."""
