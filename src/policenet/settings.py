@@ -42,6 +42,9 @@ class HubSettings:
     """How often the TLS layer looks for a new CRL (revocation takes effect within this)."""
     member_certificate_days: int = 365
     """Validity of member certificates issued by ``member add`` and ``member renew``."""
+    server_certificate_days: int = 90
+    """Validity of the hub's own TLS certificate (Mozilla "modern": at most 90 days);
+    ``policenet hub renew-certificate`` issues the next one."""
     tree_head_interval_seconds: float = 10.0
     """How often the hub signs a new audit tree head when the log has grown."""
     event_heartbeat_seconds: float = 15.0

@@ -10,7 +10,7 @@ import typer
 
 from policenet.cli.common import HubDir, hub_settings, now, out, setup_logging
 from policenet.hub.server import run_hub
-from policenet.hub.setup import init_hub
+from policenet.hub.setup import init_hub, renew_hub_certificate
 
 app = typer.Typer(help="Set up and run the hub.", no_args_is_help=True)
 
@@ -67,3 +67,14 @@ def run(
     )
     out(f"hub serving on https://{settings.host}:{settings.port} (Ctrl-C stops)")
     run_hub(settings)
+
+
+@app.command("renew-certificate")
+def renew_certificate(directory: HubDir) -> None:
+    """Issue the hub's next TLS server certificate (restart the hub to serve it)."""
+    settings = hub_settings(directory)
+    cert = renew_hub_certificate(settings, now())
+    out(
+        f"new hub certificate {cert.serial_number}, valid until {cert.not_valid_after_utc:%Y-%m-%d}"
+    )
+    out("  restart the hub to serve it")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from cryptography import x509
+
 from policenet.domain.certificates import CertificatePurpose
 from policenet.errors import Conflict
 from policenet.hub.admission import issued_record
-from policenet.hub.ca import create_ca
+from policenet.hub.ca import CertificateAuthority, create_ca, load_ca
 from policenet.hub.keys import create_audit_key
 from policenet.security import pki
 from policenet.settings import HubSettings, save
@@ -68,3 +70,38 @@ def init_hub(
         store.close()
     save(settings)
     return settings
+
+
+def issue_hub_certificate(
+    settings: HubSettings, ca: CertificateAuthority, now: datetime
+) -> x509.Certificate:
+    """Issue the hub's TLS server certificate and write it with its key to ``tls/``.
+
+    The files are replaced atomically; a running hub picks the new certificate
+    up when it restarts.
+    """
+    key = pki.generate_key()
+    cert = pki.issue_server_certificate(
+        ca.issuing,
+        hostnames=settings.hostnames,
+        public_key=key.public_key(),
+        now=now,
+        valid_days=settings.server_certificate_days,
+        crl_url=f"{settings.public_url}/v1/crl",
+    )
+    settings.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pki.write_private_key(settings.tls_dir / "server.key", key)
+    pki.write_certificates(settings.tls_dir / "server.pem", [cert, ca.issuing.certificate])
+    return cert
+
+
+def renew_hub_certificate(settings: HubSettings, now: datetime) -> x509.Certificate:
+    """``policenet hub renew-certificate``: a fresh server certificate, recorded in the store."""
+    cert = issue_hub_certificate(settings, load_ca(settings.ca_dir), now)
+    store = open_store(settings.db_url)
+    try:
+        with store.unit_of_work() as uow:
+            uow.certificates.add(issued_record("hub", cert, CertificatePurpose.HUB_SERVER))
+    finally:
+        store.close()
+    return cert

@@ -66,6 +66,15 @@ def raise_for_hub_error(status: int, body: bytes) -> None:
     raise cls(f"hub: {message}")
 
 
+def _unreachable(base: str, exc: httpx.TransportError) -> str:
+    # A hub that refuses our certificate closes the handshake without an alert,
+    # so a refusal looks like a dropped connection: say both.
+    return (
+        f"the hub at {base} is unreachable or refused this node's certificate "
+        f"(check the hub is up and the bundle is valid and not revoked): {type(exc).__name__}"
+    )
+
+
 class TunnelHubClient:
     """The hub over mTLS (TLS 1.3, the member certificate, the hub's CA only)."""
 
@@ -102,7 +111,7 @@ class TunnelHubClient:
                 method, path, params=params, json=body, headers=self._headers(officer)
             )
         except httpx.TransportError as exc:
-            raise errors.Unavailable(f"the hub at {self._base} is unreachable: {exc!r}") from None
+            raise errors.Unavailable(_unreachable(self._base, exc)) from None
         if response.status_code >= 400:
             raise_for_hub_error(response.status_code, response.content)
         return response.json()
@@ -133,7 +142,7 @@ class TunnelHubClient:
                         continue
                     yield Event.from_json(line)
         except httpx.TransportError as exc:
-            raise errors.Unavailable(f"event stream from {self._base} broke: {exc!r}") from None
+            raise errors.Unavailable(_unreachable(self._base, exc)) from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

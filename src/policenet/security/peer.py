@@ -133,6 +133,7 @@ def serve_config(
     port: int,
     context: ssl.SSLContext,
     log_level: str = "warning",
+    graceful_shutdown_seconds: float = 2.0,
 ) -> uvicorn.Config:
     """A uvicorn config serving ``app`` over TLS with ``context`` and the TLS extension.
 
@@ -149,4 +150,6 @@ def serve_config(
         proxy_headers=False,
         server_header=False,
         log_level=log_level,
+        # event streams never end on their own; do not let them hold a shutdown
+        timeout_graceful_shutdown=int(graceful_shutdown_seconds),
     )

@@ -185,6 +185,10 @@ class HubTLS:
     def _build(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_3
+        # Mozilla "modern" rejects X448 and secp521r1, which OpenSSL offers by
+        # default; Python 3.11 can name only one group, and X25519 is the one
+        # every TLS 1.3 client offers first.
+        context.set_ecdh_curve("X25519")
         context.maximum_version = ssl.TLSVersion.TLSv1_3
         context.verify_mode = ssl.CERT_REQUIRED
         context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF | ssl.VERIFY_X509_STRICT
