@@ -47,17 +47,7 @@ def init_hub(
         hostnames=hostnames,
     )
     ca = create_ca(settings.ca_dir, network_name, now)
-    server_key = pki.generate_key()
-    server_cert = pki.issue_server_certificate(
-        ca.issuing,
-        hostnames=hostnames,
-        public_key=server_key.public_key(),
-        now=now,
-        crl_url=f"{url}/v1/crl",
-    )
-    settings.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pki.write_private_key(settings.tls_dir / "server.key", server_key)
-    pki.write_certificates(settings.tls_dir / "server.pem", [server_cert, ca.issuing.certificate])
+    server_cert = issue_hub_certificate(settings, ca, now)
     create_audit_key(settings.audit_key_path)
     resolved = settings.db_url
     if resolved.startswith("sqlite:///") and not resolved.startswith("sqlite:////"):
