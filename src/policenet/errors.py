@@ -2,9 +2,11 @@
 
 Every error the package raises on purpose is a :class:`PolicenetError`. The
 edges translate them: the HTTP apps map each class to one status code (see
-``policenet.hub.errors``), the CLI prints the message and exits non-zero.
+``policenet.web.errors``), the CLI prints the message and exits non-zero.
 Messages are written for the person who caused them: they name the field or
-the thing that was wrong and why, and never carry internals.
+the thing that was wrong and why, and never carry internals. What only an
+operator should see (a database path, a driver's message) goes in ``detail``,
+which the HTTP apps log and never send, and the command line prints.
 
 ::
 
@@ -29,9 +31,11 @@ class PolicenetError(Exception):
     status_code = 500
     code = "internal"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail
+        """For the operator's log and the command line only; never sent over HTTP."""
 
 
 class InvalidInput(PolicenetError):

@@ -60,16 +60,31 @@ def test_enrolled_node_reaches_the_hub_and_the_audit_names_member_and_officer(
     met = login(running, "met")
     members = met.get("/api/v1/members").json()
     assert {m["code"] for m in members} == {
-        "ncb-gb", "gb-metropolitan-police", "ncb-us", "us-nypd", "ncb-fr",
+        "ncb-gb",
+        "gb-metropolitan-police",
+        "ncb-us",
+        "us-nypd",
+        "ncb-fr",
     }
     status = met.get("/api/v1/status").json()
     assert status["hub"]["connected"] is True
     assert status["member"] == "gb-metropolitan-police"
 
     out = subprocess.run(
-        [sys.executable, "-m", "policenet", "audit", "show", "--dir", str(running.hub_dir),
-         "--last", "50"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "policenet",
+            "audit",
+            "show",
+            "--dir",
+            str(running.hub_dir),
+            "--last",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "gb-metropolitan-police/pc.smith" in out
     assert "member.list" in out
@@ -93,8 +108,13 @@ def test_hub_refuses_every_connection_without_a_valid_member_certificate(
     other = pki.create_issuing_ca(other_root, "Rogue Issuing", now)
     key = pki.generate_key()
     rogue = pki.issue_member_certificate(
-        other, member_code="ncb-fr", member_name="NCB Lyon", country="FR",
-        public_key=key.public_key(), now=now, crl_url="https://localhost/v1/crl",
+        other,
+        member_code="ncb-fr",
+        member_name="NCB Lyon",
+        country="FR",
+        public_key=key.public_key(),
+        now=now,
+        crl_url="https://localhost/v1/crl",
     )
     pki.write_private_key(tmp_path / "rogue.key", key)
     pki.write_certificates(tmp_path / "rogue.pem", [rogue, other.certificate])
@@ -104,8 +124,13 @@ def test_hub_refuses_every_connection_without_a_valid_member_certificate(
     ca = load_ca(running.hub_dir / "ca")
     key = pki.generate_key()
     expired = pki.issue_member_certificate(
-        ca.issuing, member_code="ncb-fr", member_name="NCB Lyon", country="FR",
-        public_key=key.public_key(), now=now - timedelta(days=400), valid_days=30,
+        ca.issuing,
+        member_code="ncb-fr",
+        member_name="NCB Lyon",
+        country="FR",
+        public_key=key.public_key(),
+        now=now - timedelta(days=400),
+        valid_days=30,
         crl_url="https://localhost/v1/crl",
     )
     pki.write_private_key(tmp_path / "old.key", key)

@@ -11,6 +11,7 @@ import typer
 from policenet.cli.common import HubDir, hub_settings, now, out, setup_logging
 from policenet.hub.server import run_hub
 from policenet.hub.setup import init_hub, renew_hub_certificate
+from policenet.store.database import migrate
 
 app = typer.Typer(help="Set up and run the hub.", no_args_is_help=True)
 
@@ -66,7 +67,7 @@ def run(
         settings, host=host or settings.host, port=port if port is not None else settings.port
     )
     out(f"hub serving on https://{settings.host}:{settings.port} (Ctrl-C stops)")
-    run_hub(settings)
+    run_hub(settings, verbose=verbose)
 
 
 @app.command("renew-certificate")
@@ -78,3 +79,11 @@ def renew_certificate(directory: HubDir) -> None:
         f"new hub certificate {cert.serial_number}, valid until {cert.not_valid_after_utc:%Y-%m-%d}"
     )
     out("  restart the hub to serve it")
+
+
+@app.command("upgrade")
+def upgrade(directory: HubDir) -> None:
+    """Bring the hub's database schema up to this version of policenet (safe to repeat)."""
+    settings = hub_settings(directory)
+    migrate(settings.db_url)
+    out("hub database is up to date")

@@ -32,6 +32,8 @@ def main() -> None:
         app()
     except PolicenetError as exc:
         typer.echo(f"error: {exc.message}", err=True)
+        if exc.detail:
+            typer.echo(f"  detail: {exc.detail}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -15,7 +15,7 @@ from policenet.node.officers import OfficerDirectory
 from policenet.node.server import run_node
 from policenet.node.setup import init_node, install_bundle
 from policenet.settings import NodeSettings
-from policenet.store.database import open_store
+from policenet.store.database import migrate, open_store
 from policenet.store.ports import Store
 
 app = typer.Typer(help="Set up and run a member's node.", no_args_is_help=True)
@@ -60,7 +60,7 @@ def run(
     if port is not None:
         settings = replace(settings, port=port)
     out(f"node {settings.member} serving on https://{settings.host}:{settings.port}")
-    run_node(settings)
+    run_node(settings, verbose=verbose)
 
 
 @app.command("rotate")
@@ -72,6 +72,13 @@ def rotate(
     settings = node_settings(directory)
     install_bundle(settings, bundle, now())
     out(f"new bundle installed for {settings.member}; the previous one is in bundle.old")
+
+
+@app.command("upgrade")
+def upgrade(directory: NodeDir) -> None:
+    """Bring the node's database schema up to this version of policenet (safe to repeat)."""
+    migrate(node_settings(directory).db_url)
+    out("node database is up to date")
 
 
 @users.command("add")

@@ -145,7 +145,7 @@ class MemberAdministration:
                 key=issued.key,
                 certificate=issued.certificate,
                 issuing=self._ca.issuing.certificate,
-                root=self._ca.root.certificate,
+                root=self._ca.root,
             ),
         )
 

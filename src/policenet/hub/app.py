@@ -20,7 +20,7 @@ from policenet.clock import utc_now
 from policenet.errors import PolicenetError
 from policenet.hub.admission import MemberAdministration
 from policenet.hub.api import router
-from policenet.hub.ca import load_ca
+from policenet.hub.ca import crl_due, load_ca, publish_crl
 from policenet.hub.context import HubContext
 from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
@@ -86,13 +86,15 @@ def build_app(hub: HubContext) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sign_tree_heads(hub))
+        tasks = [asyncio.create_task(_sign_tree_heads(hub)), asyncio.create_task(_keep_crl(hub))]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with hub.store.unit_of_work() as uow:
                 hub.audit.sign_tree_head(uow, hub.clock())
 
@@ -122,9 +124,28 @@ async def _sign_tree_heads(hub: HubContext) -> None:
 
 def _sign_if_grown(hub: HubContext) -> None:
     with hub.store.unit_of_work() as uow:
-        heads = uow.audit.tree_heads()
-        if not heads or heads[-1].tree_size < uow.audit.size():
-            hub.audit.sign_tree_head(uow, hub.clock())
+        hub.audit.sign_if_grown(uow, hub.clock())
+
+
+async def _keep_crl(hub: HubContext, every: float = 600.0) -> None:
+    """Republish the CRL before its next update passes (a stale CRL locks every member out)."""
+    while True:
+        try:
+            await asyncio.to_thread(_republish_if_due, hub)
+        except Exception:
+            log.exception("could not republish the CRL")
+        await asyncio.sleep(every)
+
+
+def _republish_if_due(hub: HubContext) -> None:
+    ca = hub.ca
+    if ca is None:
+        return
+    now = hub.clock()
+    if crl_due(ca, now):
+        with hub.store.unit_of_work() as uow:
+            publish_crl(ca, uow, now)
+        log.info("CRL republished")
 
 
 def create_hub(
@@ -139,6 +160,7 @@ def create_hub(
     signing_key: Ed25519PrivateKey = load_audit_key(settings.audit_key_path)
     audit = AuditLog(signing_key, signing_key.public_key())
     hub = HubContext(
+        ca=load_ca(settings.ca_dir),
         settings=settings,
         store=store,
         audit=audit,

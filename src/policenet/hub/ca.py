@@ -8,23 +8,31 @@ Layout of a hub directory's ``ca/`` folder (written by ``policenet hub init``):
 - ``trust.pem``: root and issuing certificates, what the hub's TLS layer trusts;
 - ``crl.pem``: the current certificate revocation list.
 
-Only the hub administrator's command line uses the CA keys; the running hub
-process needs none of them (it reads ``trust.pem`` and ``crl.pem``).
+Nothing reads ``root.key`` after ``hub init``: operators may move it offline
+(it is needed again only to create a new issuing CA). The issuing key signs
+member certificates (the administrator's command line) and the CRL (also the
+running hub, which republishes it before it goes stale).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+
+from policenet.errors import InvalidInput
 from policenet.security import pki
 from policenet.store.ports import UnitOfWork
+
+CRL_REPUBLISH_BEFORE = timedelta(hours=12)
+"""Republish the CRL when its next update is closer than this."""
 
 
 @dataclass(frozen=True, slots=True)
 class CertificateAuthority:
-    root: pki.KeyAndCertificate
+    root: x509.Certificate
     issuing: pki.KeyAndCertificate
     directory: Path
 
@@ -51,17 +59,17 @@ def create_ca(directory: Path, network_name: str, now: datetime) -> CertificateA
     pki.write_private_key(directory / "issuing.key", issuing.key)
     pki.write_certificates(directory / "issuing.pem", [issuing.certificate])
     pki.write_certificates(directory / "trust.pem", [root.certificate, issuing.certificate])
-    ca = CertificateAuthority(root=root, issuing=issuing, directory=directory)
+    ca = CertificateAuthority(root=root.certificate, issuing=issuing, directory=directory)
     pki.write_crl(ca.crl_path, pki.build_crl(issuing, [], crl_number=1, now=now))
     return ca
 
 
 def load_ca(directory: Path) -> CertificateAuthority:
-    """Load the CA from ``directory``; InvalidInput naming the file that cannot be read."""
-    root = pki.KeyAndCertificate(
-        key=pki.load_private_key(directory / "root.key"),
-        certificate=pki.load_certificates(directory / "root.pem")[0],
-    )
+    """Load the CA from ``directory``; InvalidInput naming the file that cannot be read.
+
+    The root's private key is not read (it may be offline).
+    """
+    root = pki.load_certificates(directory / "root.pem")[0]
     issuing = pki.KeyAndCertificate(
         key=pki.load_private_key(directory / "issuing.key"),
         certificate=pki.load_certificates(directory / "issuing.pem")[0],
@@ -83,3 +91,13 @@ def publish_crl(ca: CertificateAuthority, uow: UnitOfWork, now: datetime) -> int
     crl = pki.build_crl(ca.issuing, revoked, crl_number=int(now.timestamp() * 1000), now=now)
     pki.write_crl(ca.crl_path, crl)
     return len(revoked)
+
+
+def crl_due(ca: CertificateAuthority, now: datetime) -> bool:
+    """True when the published CRL is unreadable or its next update is near."""
+    try:
+        crl = pki.load_crl(ca.crl_path)
+    except InvalidInput:
+        return True
+    next_update = crl.next_update_utc
+    return next_update is None or next_update - now < CRL_REPUBLISH_BEFORE

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from policenet.hub.ca import CertificateAuthority
 from policenet.security.auditlog import AuditLog
 from policenet.settings import HubSettings
 from policenet.store.ports import Store
@@ -46,5 +47,7 @@ class HubContext:
     audit: AuditLog
     audit_public_key: Ed25519PublicKey
     clock: Callable[[], datetime]
+    ca: CertificateAuthority | None = None
+    """The CA, for republishing the CRL; None in tests that do not need it."""
     crl_error: Callable[[], str | None] = lambda: None
     bell: EventBell = field(default_factory=EventBell)

@@ -15,8 +15,8 @@ from policenet.settings import HubSettings
 log = logging.getLogger("policenet.hub")
 
 
-def run_hub(settings: HubSettings) -> None:
-    """Serve the hub until interrupted (SIGINT/SIGTERM)."""
+def run_hub(settings: HubSettings, *, verbose: bool = False) -> None:
+    """Serve the hub until interrupted (SIGINT/SIGTERM); ``verbose`` logs every request."""
     tls = hub_server_context(
         server_chain=settings.tls_dir / "server.pem",
         server_key=settings.tls_dir / "server.key",
@@ -25,7 +25,13 @@ def run_hub(settings: HubSettings) -> None:
         refresh_seconds=settings.crl_refresh_seconds,
     )
     _, app = create_hub(settings, crl_error=lambda: tls.crl_error)
-    config = serve_config(app, host=settings.host, port=settings.port, context=tls.server_context())
+    config = serve_config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        context=tls.server_context(),
+        log_level="info" if verbose else "warning",
+    )
     server = uvicorn.Server(config)
     log.info("hub listening on %s", settings.public_url)
     asyncio.run(server.serve())

@@ -2,8 +2,8 @@
 
 :class:`HubClient` is the port: the node's services speak to it in plain
 Python types. :class:`TunnelHubClient` is the real adapter: HTTPS with TLS 1.3,
-the member's certificate, trusting only the hub's CA. A fake for unit tests
-lives in ``tests``-facing :mod:`policenet.node.fakehub`.
+the member's certificate, trusting only the hub's CA. Unit tests use the fake
+in ``tests/fakes.py``.
 
 Errors: the hub's JSON errors come back as the matching
 :class:`~policenet.errors.PolicenetError`; a hub that cannot be reached
@@ -22,6 +22,9 @@ import httpx
 from policenet import errors
 from policenet.domain.events import Event
 from policenet.hub.identity import OFFICER_HEADER
+
+STREAM_SILENCE_SECONDS = 60.0
+"""The hub sends a heartbeat every 15 s; a stream silent this long is dead and is reopened."""
 
 _ERRORS: dict[str, type[errors.PolicenetError]] = {
     cls.code: cls
@@ -89,7 +92,7 @@ class TunnelHubClient:
         self._stream_client = httpx.AsyncClient(
             base_url=self._base,
             verify=context,
-            timeout=httpx.Timeout(timeout, read=None),
+            timeout=httpx.Timeout(timeout, read=STREAM_SILENCE_SECONDS),
             http2=False,
         )
 

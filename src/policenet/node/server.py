@@ -11,7 +11,7 @@ from policenet.security.tls import node_server_context
 from policenet.settings import NodeSettings
 
 
-def run_node(settings: NodeSettings) -> None:
+def run_node(settings: NodeSettings, *, verbose: bool = False) -> None:
     """Serve the node until interrupted, following the hub's events in the background."""
     context = node_server_context(settings.tls_dir / "web.pem", settings.tls_dir / "web.key")
     _, app = create_node(settings)
@@ -19,7 +19,7 @@ def run_node(settings: NodeSettings) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        log_level="warning",
+        log_level="info" if verbose else "warning",
         ssl_context_factory=lambda _config, _default: context,
         timeout_graceful_shutdown=2,
         lifespan="on",

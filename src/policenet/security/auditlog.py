@@ -124,6 +124,17 @@ class AuditLog:
         uow.audit.add_tree_head(head)
         return head
 
+    def sign_if_grown(self, uow: UnitOfWork, now: datetime) -> SignedTreeHead:
+        """The latest head if it covers the whole log, else a newly signed one.
+
+        What members are served: polling the head does not make the hub sign
+        and store a head per poll.
+        """
+        latest = self.latest_tree_head(uow)
+        if latest is not None and latest.tree_size == self.sync(uow):
+            return latest
+        return self.sign_tree_head(uow, now)
+
     def latest_tree_head(self, uow: UnitOfWork) -> SignedTreeHead | None:
         """The stored head of the largest size (the latest of those), or None before the first."""
         heads = uow.audit.tree_heads()

@@ -25,6 +25,8 @@ def error_body(code: str, message: str) -> dict[str, str]:
 
 
 def policenet_error_response(exc: PolicenetError) -> JSONResponse:
+    if exc.detail:
+        log.warning("%s: %s (%s)", exc.code, exc.message, exc.detail)
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
 
 

@@ -1,0 +1,202 @@
+"""The database schema: one set of tables for both roles.
+
+A hub fills ``members``, ``certificates``, ``audit_entries``, ``tree_heads``
+and ``events``; a node fills ``officers``, ``officer_sessions``,
+``system_tokens`` and ``inbox``. Each leaves the other role's tables empty, so
+one migration history serves both.
+
+Storage choices (the repositories in :mod:`.sql` convert to and from domain types):
+
+- times are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL; SQLite has no such
+  type, so :class:`UtcDateTime` stores UTC without an offset and marks values
+  read back as UTC. Either way a value comes back as an aware UTC datetime;
+- a certificate serial (an X.509 serial is up to 20 octets, more than a
+  64-bit integer holds) is 40 lower-case hex digits, zero-padded so that text
+  order is number order;
+- a member's registers are their names, sorted and comma-separated;
+- an event payload is JSON text; audit bytes and hashes are binary.
+
+The tables here and ``migrations/versions`` must describe the same schema;
+tests/integration/test_migrations.py compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+# SQLite makes a column an alias of its rowid (and so auto-numbered) only when
+# it is declared exactly INTEGER PRIMARY KEY; BIGINT would not be.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored as UTC and returned as aware UTC on every backend.
+
+    Binding a naive datetime raises ValueError: the program keeps every time in
+    UTC, and a naive one would be read as the database server's local time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; give it a zone")
+        utc = value.astimezone(UTC)
+        # SQLite's DATETIME drops any offset silently, so hand it plain UTC.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+members = Table(
+    "members",
+    metadata,
+    Column("code", String(63), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("parent", String(63), nullable=True),
+    Column("registers", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("copy_enquiries_to_ncb", Boolean(), nullable=False),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("member", String(63), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("fingerprint", String(128), nullable=False),
+    Column("not_before", UtcDateTime(), nullable=False),
+    Column("not_after", UtcDateTime(), nullable=False),
+    Column("pem", Text(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revocation_reason", Text(), nullable=True),
+    Index(None, "member", "not_before"),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=False),
+    Column("canonical", LargeBinary(), nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+tree_heads = Table(
+    "tree_heads",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger(), nullable=False),
+    Column("timestamp_ms", BigInteger(), nullable=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("signature", LargeBinary(), nullable=False),
+    Index(None, "tree_size", "timestamp_ms"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("recipient", String(63), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Index(None, "recipient", "id"),
+    # AUTOINCREMENT: never hand out an id again, even after the newest rows are deleted.
+    sqlite_autoincrement=True,
+)
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("totp_secret", String(255), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("disabled", Boolean(), nullable=False),
+    Column("failed_logins", Integer(), nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("last_totp_step", BigInteger(), nullable=True),
+)
+
+officer_sessions = Table(
+    "officer_sessions",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("last_seen", UtcDateTime(), nullable=False),
+    Column("csrf_token", String(128), nullable=False),
+)
+
+system_tokens = Table(
+    "system_tokens",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("revoked", Boolean(), nullable=False),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=False),
+    Column("recipient", String(63), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("payload", Text(), nullable=False),
+)
+
+__all__ = [
+    "UtcDateTime",
+    "audit_entries",
+    "certificates",
+    "events",
+    "inbox",
+    "members",
+    "metadata",
+    "officer_sessions",
+    "officers",
+    "system_tokens",
+    "tree_heads",
+]
