@@ -9,7 +9,7 @@ hashed with light Argon2 settings so the suite stays fast.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -40,7 +40,22 @@ def running(network: DemoNetwork) -> DemoNetwork:
     return network
 
 
-def login(network: DemoNetwork, node: str, *, username: str | None = None) -> httpx.Client:
+@pytest.fixture
+def login() -> Iterator[Callable[..., httpx.Client]]:
+    """A function logging in at a node; every client it made is closed afterwards."""
+    clients: list[httpx.Client] = []
+
+    def log_in(network: DemoNetwork, node: str, *, username: str | None = None) -> httpx.Client:
+        client = login_at(network, node, username=username)
+        clients.append(client)
+        return client
+
+    yield log_in
+    for client in clients:
+        client.close()
+
+
+def login_at(network: DemoNetwork, node: str, *, username: str | None = None) -> httpx.Client:
     """An httpx client logged in as the first (or named) officer of ``node``."""
     found: Login = next(
         x for x in network.logins if x.node == node and (username is None or x.username == username)

@@ -7,6 +7,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from policenet.hub.ca import load_ca
 from policenet.security import pki
 from policenet.security.tls import node_client_context
 
-from .conftest import login
-
 pytestmark = pytest.mark.e2e
+
+Login = Callable[..., httpx.Client]
 
 
 def _hub_url(network: DemoNetwork, path: str = "/v1/whoami") -> str:
@@ -55,7 +56,7 @@ def _refused(url: str, context: ssl.SSLContext) -> str:
 
 
 def test_enrolled_node_reaches_the_hub_and_the_audit_names_member_and_officer(
-    running: DemoNetwork,
+    running: DemoNetwork, login: Login
 ) -> None:
     met = login(running, "met")
     members = met.get("/api/v1/members").json()
@@ -177,7 +178,7 @@ def test_revocation_takes_effect_without_a_restart(running: DemoNetwork) -> None
     assert running.processes["hub"].poll() is None
 
 
-def test_event_stream_resumes_after_the_hub_restarts(running: DemoNetwork) -> None:
+def test_event_stream_resumes_after_the_hub_restarts(running: DemoNetwork, login: Login) -> None:
     met = login(running, "met")
     before = met.get("/api/v1/events").json()
     last = before[-1]["id"] if before else 0
@@ -217,9 +218,9 @@ def test_event_stream_resumes_after_the_hub_restarts(running: DemoNetwork) -> No
     assert ids == sorted(set(ids)), "events duplicated or out of order at the node"
 
 
-def test_audit_verify_catches_a_tampered_entry(running: DemoNetwork) -> None:
+def test_audit_verify_catches_a_tampered_entry(running: DemoNetwork, login: Login) -> None:
     met = login(running, "met")
-    met.get("/api/v1/members")
+    assert met.get("/api/v1/members").status_code == 200
     head = met.get("/api/v1/audit/tree-head").json()
     assert head["signature_verified"] is True
     running.stop()
@@ -230,10 +231,8 @@ def test_audit_verify_catches_a_tampered_entry(running: DemoNetwork) -> None:
 
     db = running.hub_dir / "hub.db"
     with sqlite3.connect(db) as conn:
-        seq, canonical = conn.execute(
-            "select seq, canonical from audit_entries where canonical like '%member.list%' "
-            "order by seq limit 1"
-        ).fetchone()
+        rows = conn.execute("select seq, canonical from audit_entries order by seq").fetchall()
+        seq, canonical = next((s, c) for s, c in rows if b'"action":"member.list"' in bytes(c))
         forged = bytes(canonical).replace(b'"outcome":"ok"', b'"outcome":"refused"')
         assert forged != bytes(canonical)
         conn.execute("update audit_entries set canonical = ? where seq = ?", (forged, seq))

@@ -91,11 +91,20 @@ MEMBERS: tuple[DemoMember, ...] = (
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free TCP ports on loopback.
+
+    The sockets are all held open until every port is known, so the system
+    cannot hand out the same port twice.
+    """
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @dataclass
@@ -146,7 +155,8 @@ class DemoNetwork:
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True, mode=0o700)
         (self.root / MARKER).write_text("made by policenet demo; removed by the next demo run\n")
-        self.hub_port = free_port()
+        ports = free_ports(1 + len(MEMBERS))
+        self.hub_port = ports[0]
         now = utc_now()
         init_hub(
             self.hub_dir,
@@ -172,8 +182,7 @@ class DemoNetwork:
         params = (
             Argon2Params(time_cost=1, memory_cost_kib=8192, parallelism=1) if fast_hashing else None
         )
-        for m in MEMBERS:
-            port = free_port()
+        for m, port in zip(MEMBERS, ports[1:], strict=True):
             self.node_ports[m.key] = port
             settings = init_node(
                 self.bundle_dir(m.key),
@@ -209,14 +218,15 @@ class DemoNetwork:
     def _start(self, name: str, args: list[str]) -> None:
         logs = self.root / "logs"
         logs.mkdir(exist_ok=True)
-        log = (logs / f"{name}.log").open("ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "policenet", *args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        # the child keeps its own copy of the descriptor; the parent closes its one at once
+        with (logs / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+                [sys.executable, "-m", "policenet", *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
 
     def start_hub(self) -> None:
         self._start("hub", ["hub", "run", "--dir", str(self.hub_dir)])

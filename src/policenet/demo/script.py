@@ -15,6 +15,7 @@ import httpx
 
 from policenet.clock import utc_now
 from policenet.demo.network import DemoNetwork, Login
+from policenet.domain.members import Admission, MemberKind
 from policenet.domain.registers import RegisterName
 from policenet.hub.app import create_administration
 from policenet.security.passwords import totp_now
@@ -68,28 +69,44 @@ class NodeSession:
         self.client.close()
 
 
-def _login(network: DemoNetwork, node: str) -> Login:
-    return next(login for login in network.logins if login.node == node)
+class Sessions:
+    """One logged-in session per node for the whole script.
+
+    A one-time code is accepted once per 30-second step, so logging the same
+    officer in twice within a step is refused, as it must be.
+    """
+
+    def __init__(self, network: DemoNetwork) -> None:
+        self.network = network
+        self.open: dict[str, NodeSession] = {}
+
+    def at(self, node: str) -> NodeSession:
+        if node not in self.open:
+            login = next(x for x in self.network.logins if x.node == node)
+            self.open[node] = NodeSession(self.network, login)
+        return self.open[node]
+
+    def close(self) -> None:
+        for session in self.open.values():
+            session.close()
+        self.open.clear()
 
 
-def step_members(network: DemoNetwork, say: Say) -> None:
+def step_members(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
         "1. PC Smith of the Metropolitan Police logs in (password + one-time code) at the Met's "
         "node and lists the network's members through the hub tunnel:"
     )
-    met = NodeSession(network, _login(network, "met"))
-    try:
-        members = met.get("/api/v1/members")
-        for m in members:
-            say(f"     {m['code']:<26} {m['kind']:<6} {m['country'] or '--'}  {m['name']}")
-        expect(len(members) == 5, f"expected 5 members, the hub listed {len(members)}")
-        me = met.get("/api/v1/status")
-        expect(me["hub"]["connected"], "the Met's node is not connected to the hub")
-    finally:
-        met.close()
+    met = sessions.at("met")
+    members = met.get("/api/v1/members")
+    for m in members:
+        say(f"     {m['code']:<26} {m['kind']:<6} {m['country'] or '--'}  {m['name']}")
+    expect(len(members) == 5, f"expected 5 members, the hub listed {len(members)}")
+    status = met.get("/api/v1/status")
+    expect(status["hub"]["connected"], "the Met's node is not connected to the hub")
 
 
-def step_refused(network: DemoNetwork, say: Say) -> None:
+def step_refused(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say("2. Connections the hub refuses:")
     settings = network.hub_settings()
     url = f"https://127.0.0.1:{settings.port}/v1/members"
@@ -109,48 +126,40 @@ def step_refused(network: DemoNetwork, say: Say) -> None:
         say(f"     plain HTTP: refused ({type(exc).__name__})")
 
 
-def step_scope_and_events(network: DemoNetwork, say: Say) -> None:
+def step_scope_and_events(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
         "3. NCB London's operator limits what the Met may search; the Met's node hears of it "
         "over its event stream:"
     )
-    london = NodeSession(network, _login(network, "london"))
-    met = NodeSession(network, _login(network, "met"))
-    try:
-        registers = [RegisterName.DOCUMENTS.value, RegisterName.PERSONS.value]
-        before = met.get("/api/v1/events")
-        london.put(
-            "/api/v1/agencies/gb-metropolitan-police/scope",
-            {"registers": registers, "copy_enquiries_to_ncb": True},
-        )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            events = met.get("/api/v1/events", after=before[-1]["id"] if before else 0)
-            changed = [e for e in events if e["kind"] == "member.scope-changed"]
-            if changed:
-                say(
-                    f"     event {changed[-1]['id']} at the Met: may now search "
-                    f"{', '.join(changed[-1]['payload']['registers'])}"
-                )
-                break
-            time.sleep(0.2)
-        else:
-            raise DemoFailure("the Met's node did not receive the scope change event")
-    finally:
-        london.close()
-        met.close()
+    london, met = sessions.at("london"), sessions.at("met")
+    registers = [RegisterName.DOCUMENTS.value, RegisterName.PERSONS.value]
+    before = met.get("/api/v1/events")
+    london.put(
+        "/api/v1/agencies/gb-metropolitan-police/scope",
+        {"registers": registers, "copy_enquiries_to_ncb": True},
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        events = met.get("/api/v1/events", after=before[-1]["id"] if before else 0)
+        changed = [e for e in events if e["kind"] == "member.scope-changed"]
+        if changed:
+            say(
+                f"     event {changed[-1]['id']} at the Met: may now search "
+                f"{', '.join(changed[-1]['payload']['registers'])}"
+            )
+            return
+        time.sleep(0.2)
+    raise DemoFailure("the Met's node did not receive the scope change event")
 
 
-def step_revocation(network: DemoNetwork, say: Say) -> None:
+def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
         "4. A key is lost: the hub administrator revokes the member, and the hub refuses it "
         "without a restart:"
     )
-    from policenet.domain.members import Admission, MemberKind
-
     settings = network.hub_settings()
-    admin, store = create_administration(settings)
     bundle = network.root / "bundles" / "gmp"
+    admin, store = create_administration(settings)
     try:
         admin.admit(
             Admission(
@@ -177,46 +186,54 @@ def step_revocation(network: DemoNetwork, say: Say) -> None:
     while time.monotonic() - started < 60:
         try:
             answer = httpx.get(url, verify=context, timeout=5.0)
-            if answer.status_code == 403:
-                say(
-                    f"     after revocation: {answer.json()['message']} "
-                    f"({time.monotonic() - started:.1f} s)"
-                )
-                break
         except httpx.TransportError:
             say(
-                f"     after revocation: refused in the TLS handshake "
+                "     after revocation: refused in the TLS handshake "
                 f"({time.monotonic() - started:.1f} s)"
             )
-            break
+            return
+        if answer.status_code == 403:
+            say(
+                f"     after revocation: {answer.json()['message']} "
+                f"({time.monotonic() - started:.1f} s)"
+            )
+            return
         time.sleep(0.25)
-    else:
-        raise DemoFailure("the hub still served a revoked member after 60 s")
+    raise DemoFailure("the hub still served a revoked member after 60 s")
 
 
-def step_audit(network: DemoNetwork, say: Say) -> None:
+def step_audit(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
         "5. Every request is in the hub's audit log; the Met's node checks a signed tree head "
         "and an inclusion proof itself:"
     )
-    met = NodeSession(network, _login(network, "met"))
-    try:
-        head = met.get("/api/v1/audit/tree-head")
-        expect(head["signature_verified"], "tree head signature not verified")
-        seq = max(0, head["tree_size"] - 1)
-        proof = met.get("/api/v1/audit/proofs/inclusion", seq=seq)
-        expect(proof["verified"], "inclusion proof not verified")
-        say(
-            f"     tree of {head['tree_size']} entries, root {head['root_hash'][:16]}..., "
-            f"signature verified; entry {seq} proven with {len(proof['proof'])} hashes"
-        )
-    finally:
-        met.close()
+    met = sessions.at("met")
+    head = met.get("/api/v1/audit/tree-head")
+    expect(head["signature_verified"], "tree head signature not verified")
+    seq = max(0, head["tree_size"] - 1)
+    proof = met.get("/api/v1/audit/proofs/inclusion", seq=seq)
+    expect(proof["verified"], "inclusion proof not verified")
+    say(
+        f"     tree of {head['tree_size']} entries, root {head['root_hash'][:16]}..., "
+        f"signature verified; entry {seq} proven with {len(proof['proof'])} hashes"
+    )
 
 
-STEPS = (step_members, step_refused, step_scope_and_events, step_revocation, step_audit)
+Step = Callable[[DemoNetwork, Sessions, Say], None]
+STEPS: tuple[Step, ...] = (
+    step_members,
+    step_refused,
+    step_scope_and_events,
+    step_revocation,
+    step_audit,
+)
 
 
 def run_script(network: DemoNetwork, say: Say) -> None:
-    for step in STEPS:
-        step(network, say)
+    """Run every step in order; DemoFailure on the first that goes wrong."""
+    sessions = Sessions(network)
+    try:
+        for step in STEPS:
+            step(network, sessions, say)
+    finally:
+        sessions.close()

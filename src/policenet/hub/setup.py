@@ -13,7 +13,7 @@ from policenet.hub.admission import issued_record
 from policenet.hub.ca import CertificateAuthority, create_ca, load_ca
 from policenet.hub.keys import create_audit_key
 from policenet.security import pki
-from policenet.settings import HubSettings, save
+from policenet.settings import HubSettings, load, save
 from policenet.store.database import open_store
 
 
@@ -59,7 +59,7 @@ def init_hub(
     finally:
         store.close()
     save(settings)
-    return settings
+    return load(HubSettings, directory)
 
 
 def issue_hub_certificate(

@@ -9,7 +9,7 @@ from policenet.errors import Conflict, InvalidInput
 from policenet.security import pki
 from policenet.security.bundle import read_bundle, write_bundle
 from policenet.security.tls import create_self_signed_server
-from policenet.settings import NodeSettings, save
+from policenet.settings import NodeSettings, load, save
 from policenet.store.database import open_store
 
 
@@ -56,7 +56,7 @@ def init_node(
         url = f"sqlite:///{directory / url.removeprefix('sqlite:///')}"
     open_store(url, create=True).close()
     save(settings)
-    return settings
+    return load(NodeSettings, directory)
 
 
 def install_bundle(settings: NodeSettings, bundle: Path, now: datetime) -> None:
