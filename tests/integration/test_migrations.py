@@ -36,6 +36,8 @@ SCHEMA_TABLES = {
     "officer_sessions",
     "system_tokens",
     "inbox",
+    "register_records",
+    "register_changes",
 }
 
 

@@ -157,11 +157,21 @@ def scope(
     copy_enquiries_to_ncb: Annotated[
         bool, typer.Option(help="tell the agency's NCB of each of its enquiries")
     ] = False,
+    may_report: Annotated[
+        bool | None,
+        typer.Option(help="may report records of its country for its NCB (omit to keep)"),
+    ] = None,
 ) -> None:
     """Set an agency's registers (normally its NCB does this from its node)."""
     admin, store = create_administration(hub_settings(directory))
     try:
-        member = admin.set_scope(HUB_ADMIN, code, parse_registers(registers), copy_enquiries_to_ncb)
+        member = admin.set_scope(
+            HUB_ADMIN,
+            code,
+            parse_registers(registers),
+            copy_enquiries_to_ncb,
+            may_report=may_report,
+        )
     finally:
         store.close()
     out(_line(member))

@@ -90,3 +90,23 @@ class Envelope:
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires
+
+
+def restrictions_to_dict(r: Restrictions) -> dict[str, list[str]]:
+    """Restrictions as JSON-ready lists (sorted, so equal restrictions serialise equally)."""
+    return {
+        "allow_members": sorted(r.allow_members),
+        "deny_members": sorted(r.deny_members),
+        "allow_countries": sorted(r.allow_countries),
+        "deny_countries": sorted(r.deny_countries),
+    }
+
+
+def restrictions_from_dict(data: dict[str, list[str]]) -> Restrictions:
+    """The inverse of :func:`restrictions_to_dict`; missing lists are empty."""
+    return Restrictions(
+        allow_members=frozenset(data.get("allow_members", ())),
+        deny_members=frozenset(data.get("deny_members", ())),
+        allow_countries=frozenset(data.get("allow_countries", ())),
+        deny_countries=frozenset(data.get("deny_countries", ())),
+    )

@@ -43,7 +43,9 @@ class Member:
     ``country`` is an ISO 3166-1 alpha-2 code, None only for the General
     Secretariat. ``parent`` is the code of the agency's NCB (None otherwise).
     ``registers`` are the registers the member may search. ``copy_enquiries_to_ncb``
-    is set by an NCB on one of its agencies to be told of the agency's enquiries.
+    is set by an NCB on one of its agencies to be told of the agency's enquiries;
+    ``may_report`` lets an agency add, change and remove records of its
+    country on the NCB's behalf (an NCB always may).
     """
 
     code: str
@@ -54,6 +56,14 @@ class Member:
     registers: frozenset[RegisterName] = ALL_REGISTERS
     status: MemberStatus = MemberStatus.ACTIVE
     copy_enquiries_to_ncb: bool = False
+    may_report: bool = False
+
+    @property
+    def reports_for_country(self) -> str | None:
+        """The country whose records this member may add, or None if it may add none."""
+        if self.kind is MemberKind.NCB or (self.kind is MemberKind.AGENCY and self.may_report):
+            return self.country
+        return None
 
     @property
     def uri(self) -> str:
@@ -257,8 +267,12 @@ def set_agency_scope(
     copy_enquiries_to_ncb: bool,
     *,
     ncb: Member | None = None,
+    may_report: bool | None = None,
 ) -> Member:
     """An NCB sets which registers one of its agencies may search.
+
+    ``may_report`` (None keeps the current value) lets the agency report
+    records of its country on the NCB's behalf.
 
     Only the agency's own NCB (or the General Secretariat) may do this, and an
     agency never gets a register its NCB lacks. ``actor`` must be active.
@@ -289,4 +303,5 @@ def set_agency_scope(
         registers=registers,
         status=agency.status,
         copy_enquiries_to_ncb=copy_enquiries_to_ncb,
+        may_report=agency.may_report if may_report is None else may_report,
     )

@@ -248,6 +248,7 @@ class MemberAdministration:
         copy_enquiries_to_ncb: bool,
         *,
         officer: str | None = None,
+        may_report: bool | None = None,
     ) -> Member:
         """Set which registers an agency may search (by its NCB, or the hub admin as GS)."""
         now = self._clock()
@@ -261,6 +262,7 @@ class MemberAdministration:
                 copy_enquiries_to_ncb,
                 now,
                 officer=officer,
+                may_report=may_report,
             )
 
     def expiring(self, within: timedelta) -> list[IssuedCertificate]:
@@ -285,6 +287,7 @@ def apply_scope(
     now: datetime,
     *,
     officer: str | None = None,
+    may_report: bool | None = None,
 ) -> Member:
     """Within ``uow``: set an agency's scope as ``actor_code``, audit it, tell the agency.
 
@@ -295,7 +298,9 @@ def apply_scope(
     actor = _gs_actor() if actor_code == HUB_ADMIN else _get(uow, actor_code)
     agency = _get(uow, agency_code)
     ncb = uow.members.get(agency.parent) if agency.parent else None
-    changed = set_agency_scope(actor, agency, registers, copy_enquiries_to_ncb, ncb=ncb)
+    changed = set_agency_scope(
+        actor, agency, registers, copy_enquiries_to_ncb, ncb=ncb, may_report=may_report
+    )
     uow.members.update(changed)
     entry = _entry(
         now,
@@ -303,6 +308,7 @@ def apply_scope(
         changed,
         registers=format_registers(registers),
         copy_enquiries_to_ncb=copy_enquiries_to_ncb,
+        may_report=changed.may_report,
     )
     audit.append(uow, replace(entry, member=actor_code, officer=officer))
     uow.events.append(changed.code, EventKind.MEMBER_SCOPE_CHANGED, _public(changed), now)
@@ -346,4 +352,5 @@ def _public(member: Member) -> dict[str, object]:
         "status": member.status.value,
         "registers": sorted(r.value for r in member.registers),
         "copy_enquiries_to_ncb": member.copy_enquiries_to_ncb,
+        "may_report": member.may_report,
     }

@@ -95,6 +95,9 @@ def show_member(code: str, hub: HubDep, who: CallerDep) -> dict[str, Any]:
 class ScopeChange(BaseModel):
     registers: list[RegisterName] = Field(description="registers the agency may search")
     copy_enquiries_to_ncb: bool = Field(False, description="tell the NCB of each enquiry")
+    may_report: bool | None = Field(
+        None, description="may report records of its country for the NCB (omit to keep)"
+    )
 
 
 @router.put("/members/{code}/scope")
@@ -111,6 +114,7 @@ def set_scope(code: str, change: ScopeChange, hub: HubDep, who: CallerDep) -> di
                 change.copy_enquiries_to_ncb,
                 hub.clock(),
                 officer=who.officer,
+                may_report=change.may_report,
             )
     except (Forbidden, NotFound, InvalidInput) as exc:
         with hub.store.unit_of_work() as refusal:

@@ -104,13 +104,16 @@ async def members(node: NodeDep, user: UserDep) -> Any:
 class Scope(BaseModel):
     registers: list[str]
     copy_enquiries_to_ncb: bool = False
+    may_report: bool | None = None
 
 
 @router.put("/agencies/{code}/scope")
 async def agency_scope(code: str, body: Scope, node: NodeDep, user: UserDep) -> Any:
     """At an NCB's node: set which registers one of its agencies may search."""
     require_role(user, Role.OPERATOR, Role.ADMIN)
-    return await node.hub.put(f"/v1/members/{code}/scope", body.model_dump(), officer=user.identity)
+    return await node.hub.put(
+        f"/v1/members/{code}/scope", body.model_dump(exclude_none=True), officer=user.identity
+    )
 
 
 async def _audit_key(node: NodeDep) -> Ed25519PublicKey:

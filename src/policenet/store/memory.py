@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,7 +21,17 @@ from policenet.domain.events import BROADCAST, Event
 from policenet.domain.members import Member
 from policenet.domain.officers import Officer
 from policenet.errors import Conflict, NotFound
-from policenet.store.ports import OfficerSession, Store, StoredAuditEntry, SystemToken, UnitOfWork
+from policenet.store.ports import (
+    OfficerSession,
+    PutOutcome,
+    RecordChange,
+    RecordPut,
+    Store,
+    StoredAuditEntry,
+    StoredRecord,
+    SystemToken,
+    UnitOfWork,
+)
 
 
 @dataclass
@@ -35,6 +45,8 @@ class _State:
     sessions: dict[str, OfficerSession] = field(default_factory=dict)
     system_tokens: dict[str, SystemToken] = field(default_factory=dict)
     inbox: dict[int, Event] = field(default_factory=dict)
+    records: dict[tuple[str, str], StoredRecord] = field(default_factory=dict)
+    changes: list[RecordChange] = field(default_factory=list)
 
 
 class _Members:
@@ -215,6 +227,57 @@ class _Inbox:
         return [self._s.inbox[i] for i in sorted(self._s.inbox) if i > after_id][:limit]
 
 
+class _Records:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def _log(self, register: str, key: str, removed: bool, now: datetime) -> None:
+        seq = self._s.changes[-1].seq + 1 if self._s.changes else 1
+        self._s.changes.append(RecordChange(seq, register, key, removed, now))
+
+    def put_many(
+        self, register: str, items: Sequence[RecordPut], now: datetime
+    ) -> list[PutOutcome]:
+        outcomes = []
+        for item in items:
+            old = self._s.records.get((register, item.key))
+            created = old.envelope.created if old else now
+            envelope = replace(item.envelope, created=created)
+            new = StoredRecord(register, item.key, dict(item.payload), envelope, now)
+            if old is not None and old.payload == new.payload and old.envelope == envelope:
+                outcomes.append(PutOutcome.UNCHANGED)
+                continue
+            self._s.records[(register, item.key)] = new
+            self._log(register, item.key, False, now)
+            outcomes.append(PutOutcome.CHANGED if old else PutOutcome.ADDED)
+        return outcomes
+
+    def remove_many(self, register: str, keys: Sequence[str], now: datetime) -> list[bool]:
+        found = []
+        for key in keys:
+            gone = self._s.records.pop((register, key), None) is not None
+            if gone:
+                self._log(register, key, True, now)
+            found.append(gone)
+        return found
+
+    def get_many(self, register: str, keys: Sequence[str]) -> dict[str, StoredRecord]:
+        return {k: r for k in keys if (r := self._s.records.get((register, k))) is not None}
+
+    def keys(self, register: str, after: str, limit: int) -> list[str]:
+        mine = sorted(k for (reg, k) in self._s.records if reg == register and k > after)
+        return mine[:limit]
+
+    def changes(self, register: str, after_seq: int, limit: int) -> list[RecordChange]:
+        return [c for c in self._s.changes if c.register == register and c.seq > after_seq][:limit]
+
+    def last_change(self, register: str) -> int:
+        return max((c.seq for c in self._s.changes if c.register == register), default=0)
+
+    def count(self, register: str) -> int:
+        return sum(1 for reg, _ in self._s.records if reg == register)
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: _State) -> None:
         self.state = state
@@ -226,6 +289,7 @@ class MemoryUnitOfWork:
         self.sessions = _Sessions(state)
         self.system_tokens = _SystemTokens(state)
         self.inbox = _Inbox(state)
+        self.records = _Records(state)
 
 
 class MemoryStore:

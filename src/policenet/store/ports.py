@@ -19,7 +19,8 @@ Contract details every adapter keeps (tested in tests/integration/test_store_con
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 
 from policenet.domain.audit import SignedTreeHead
 from policenet.domain.certificates import IssuedCertificate
+from policenet.domain.envelope import Envelope
 from policenet.domain.events import Event
 from policenet.domain.members import Member
 from policenet.domain.officers import Officer
@@ -58,6 +60,73 @@ class SystemToken:
     token_hash: str
     created: datetime
     revoked: bool = False
+
+
+class PutOutcome(enum.StrEnum):
+    ADDED = "added"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record of a register as stored: its payload (the register's JSON form) and envelope."""
+
+    register: str
+    key: str
+    payload: Mapping[str, Any]
+    envelope: Envelope
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChange:
+    """One entry of the change feed: a record put (or removed) at ``seq``."""
+
+    seq: int
+    register: str
+    key: str
+    removed: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPut:
+    key: str
+    payload: Mapping[str, Any]
+    envelope: Envelope
+
+
+class RecordRepository(Protocol):
+    """The records of every register, and the change feed.
+
+    A put of a record equal to the stored one (payload and envelope, the
+    creation time aside) changes nothing and adds no change; otherwise the
+    record is stored (keeping its first creation time) and one change is
+    appended. Changes are numbered in commit order.
+    """
+
+    def put_many(
+        self, register: str, items: Sequence[RecordPut], now: datetime
+    ) -> list[PutOutcome]:
+        """Store ``items`` (distinct keys) and say, in order, what happened to each."""
+        ...
+
+    def remove_many(self, register: str, keys: Sequence[str], now: datetime) -> list[bool]:
+        """Remove records; True for each key that was there."""
+        ...
+
+    def get_many(self, register: str, keys: Sequence[str]) -> dict[str, StoredRecord]: ...
+    def keys(self, register: str, after: str, limit: int) -> list[str]:
+        """Keys greater than ``after``, in order (for building an index in pages)."""
+        ...
+
+    def changes(self, register: str, after_seq: int, limit: int) -> list[RecordChange]: ...
+    def last_change(self, register: str) -> int:
+        """The newest change's seq for ``register``, 0 when none."""
+        ...
+
+    def count(self, register: str) -> int: ...
 
 
 class MemberRepository(Protocol):
@@ -158,6 +227,8 @@ class UnitOfWork(Protocol):
     def system_tokens(self) -> SystemTokenRepository: ...
     @property
     def inbox(self) -> InboxRepository: ...
+    @property
+    def records(self) -> RecordRepository: ...
 
 
 class Store(Protocol):
@@ -176,9 +247,14 @@ __all__ = [
     "MemberRepository",
     "OfficerRepository",
     "OfficerSession",
+    "PutOutcome",
+    "RecordChange",
+    "RecordPut",
+    "RecordRepository",
     "SessionRepository",
     "Store",
     "StoredAuditEntry",
+    "StoredRecord",
     "SystemToken",
     "SystemTokenRepository",
     "UnitOfWork",

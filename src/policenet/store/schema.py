@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 # SQLite makes a column an alias of its rowid (and so auto-numbered) only when
@@ -94,6 +95,7 @@ members = Table(
     Column("registers", String(200), nullable=False),
     Column("status", String(16), nullable=False),
     Column("copy_enquiries_to_ncb", Boolean(), nullable=False),
+    Column("may_report", Boolean(), nullable=False, server_default=false()),
 )
 
 certificates = Table(
@@ -187,6 +189,42 @@ inbox = Table(
     Column("payload", Text(), nullable=False),
 )
 
+# The shared registers: one shape for every register. ``register_records`` holds
+# each record's payload (JSON, as its register serialises it) beside its envelope
+# in columns the store can filter on. ``register_changes`` is the change feed:
+# one row per record put or removed, numbered in commit order (appends take the
+# store's append lock), from which hub processes keep their indexes current and
+# nodes their copies.
+
+register_records = Table(
+    "register_records",
+    metadata,
+    Column("register", String(32), primary_key=True),
+    Column("key", String(160), primary_key=True),
+    Column("owner", String(63), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("updated", UtcDateTime(), nullable=False),
+    Column("expires", UtcDateTime(), nullable=True),
+    Column("review_due", UtcDateTime(), nullable=True),
+    Column("mode", String(16), nullable=False),
+    Column("restrictions", Text(), nullable=False),
+    Column("caveats", Text(), nullable=False),
+    Index(None, "register", "owner"),
+)
+
+register_changes = Table(
+    "register_changes",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("register", String(32), nullable=False),
+    Column("key", String(160), nullable=False),
+    Column("removed", Boolean(), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index(None, "register", "seq"),
+    sqlite_autoincrement=True,
+)
+
 __all__ = [
     "UtcDateTime",
     "audit_entries",
@@ -197,6 +235,8 @@ __all__ = [
     "metadata",
     "officer_sessions",
     "officers",
+    "register_changes",
+    "register_records",
     "system_tokens",
     "tree_heads",
 ]

@@ -55,6 +55,7 @@ from policenet.store.ports import (
     SystemToken,
     UnitOfWork,
 )
+from policenet.store.sql_records import SqlRecords
 
 APPEND_LOCK_KEY = 0x706F_6C6E_6170_7031
 """PostgreSQL advisory lock taken before appending an audit entry or an event.
@@ -145,6 +146,7 @@ def _member_values(member: Member) -> dict[str, Any]:
         "registers": format_registers(member.registers),
         "status": member.status.value,
         "copy_enquiries_to_ncb": member.copy_enquiries_to_ncb,
+        "may_report": member.may_report,
     }
 
 
@@ -158,6 +160,7 @@ def _member(row: Row[Any]) -> Member:
         registers=parse_registers(row.registers),
         status=MemberStatus(row.status),
         copy_enquiries_to_ncb=bool(row.copy_enquiries_to_ncb),
+        may_report=bool(row.may_report),
     )
 
 
@@ -523,6 +526,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessions(connection)
         self.system_tokens = SqlSystemTokens(connection)
         self.inbox = SqlInbox(connection)
+        self.records = SqlRecords(connection, self._lock_appends)
 
     def _lock_appends(self) -> None:
         # SQLite needs nothing: BEGIN IMMEDIATE already made this the only writer.
