@@ -44,6 +44,19 @@ class FakeHub:
     async def post(self, path: str, body: Any, *, officer: str | None = None) -> Any:
         return self._answer("POST", path, officer, body)
 
+    async def post_stream(
+        self,
+        path: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        params: Mapping[str, Any] | None = None,
+        officer: str | None = None,
+    ) -> Any:
+        body = b"".join([chunk async for chunk in chunks])
+        return self._answer(
+            "POST-STREAM", path, officer, {"params": dict(params or {}), "body": body}
+        )
+
     async def events_after(self, after: int) -> AsyncIterator[Event | None]:
         if self.down:
             raise Unavailable("fake hub is down")

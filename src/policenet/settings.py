@@ -36,8 +36,10 @@ class HubSettings:
     """The address nodes use to reach the hub; written into every bundle and CRL pointer."""
     hostnames: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     """Names and addresses in the hub's server certificate."""
-    max_request_bytes: int = 1_048_576
-    """Largest request body the hub accepts, in bytes; larger ones get 413."""
+    max_request_bytes: int = 8_388_608
+    """Largest request body the hub accepts, in bytes; larger ones get 413 (bulk loads aside)."""
+    max_load_bytes: int = 8_589_934_592
+    """Largest bulk load (``/v1/documents/load``), in bytes; it is spooled to disk as it arrives."""
     crl_refresh_seconds: float = 5.0
     """How often the TLS layer looks for a new CRL (revocation takes effect within this)."""
     member_certificate_days: int = 365
@@ -84,8 +86,10 @@ class NodeSettings:
     """How long a locked account stays locked."""
     idle_timeout_minutes: int = 30
     """An officer session unused this long ends."""
-    max_request_bytes: int = 1_048_576
-    """Largest request body the node accepts, in bytes."""
+    max_request_bytes: int = 8_388_608
+    """Largest request body the node accepts, in bytes (bulk loads aside)."""
+    max_load_bytes: int = 8_589_934_592
+    """Largest bulk load a national system may send to ``/api/v1/documents/load``, in bytes."""
     hub_timeout_seconds: float = 10.0
     """How long the node waits for the hub before answering that it is unreachable."""
 

@@ -22,15 +22,18 @@ fr-police-nationale       agency  FR       documents
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.exceptions import StarletteDeprecationWarning
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from policenet.domain.audit import AuditEntry
@@ -44,6 +47,7 @@ from policenet.hub.app import build_app
 from policenet.hub.ca import CertificateAuthority, create_ca
 from policenet.hub.context import HubContext
 from policenet.hub.identity import OFFICER_HEADER
+from policenet.node import app as node_app
 from policenet.node.app import create_node, officer_directory
 from policenet.node.context import NodeContext
 from policenet.security import pki
@@ -52,6 +56,11 @@ from policenet.security.passwords import Argon2Params, totp_now
 from policenet.settings import HubSettings, NodeSettings
 from policenet.store.memory import MemoryStore
 from tests.fakes import FakeHub
+
+with warnings.catch_warnings():
+    # Starlette 1.x asks for the httpx2 fork; the project pins httpx, which still works.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """When every test world starts (a Monday morning)."""
@@ -65,6 +74,8 @@ Its value ``plain`` means a connection without TLS (no extension at all).
 """
 
 PLAIN_HTTP = "plain"
+__all__ = ["TestClient"]  # re-exported: import it from here, not from starlette
+
 TLS_1_3 = 0x0304
 TLS_AES_256_GCM_SHA384 = 0x1302
 
@@ -147,7 +158,9 @@ class HubWorld:
             headers[OFFICER_HEADER] = officer
         return headers
 
-    def issue(self, code: str, *, record: bool = True, label: str | None = None) -> x509.Certificate:
+    def issue(
+        self, code: str, *, record: bool = True, label: str | None = None
+    ) -> x509.Certificate:
         """A new certificate for ``code`` from the hub's CA, stored under ``label`` (or code).
 
         With ``record=False`` the hub's database never hears of it: the right
@@ -310,7 +323,10 @@ def build_node(directory: Path, *, clock: Clock | None = None) -> NodeWorld:
     )
     store = MemoryStore()
     hub = ScriptedHub()
-    context, app = create_node(settings, store=store, hub=hub, follow_events=False, clock=clock)
-    # create_node hashes with production Argon2; the same directory with light hashing.
+    # create_node offers no way to choose Argon2 costs, and its officer directory hashes a
+    # dummy password at once: light costs for that hash, then the directory replaced by
+    # the same one with light costs (app.state.node is this context).
+    with patch.object(node_app, "DEFAULT_ARGON2", FAST_ARGON2):
+        context, app = create_node(settings, store=store, hub=hub, follow_events=False, clock=clock)
     context.officers = officer_directory(settings, store, argon2=FAST_ARGON2)
     return NodeWorld(context=context, app=app, hub=hub, clock=clock)

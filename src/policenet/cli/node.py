@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from policenet.cli import documents
 from policenet.cli.common import NodeDir, node_settings, now, out, setup_logging
 from policenet.domain.officers import Role
 from policenet.node.app import officer_directory
@@ -22,6 +23,7 @@ app = typer.Typer(help="Set up and run a member's node.", no_args_is_help=True)
 users = typer.Typer(help="Officer accounts at this node.", no_args_is_help=True)
 tokens = typer.Typer(help="API tokens for national systems.", no_args_is_help=True)
 app.add_typer(users, name="user")
+app.add_typer(documents.app, name="documents")
 app.add_typer(tokens, name="token")
 
 

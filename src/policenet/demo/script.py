@@ -9,6 +9,7 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from policenet.demo.network import DemoNetwork, Login
 from policenet.domain.members import Admission, MemberKind
 from policenet.domain.registers import RegisterName
 from policenet.hub.app import create_administration
+from policenet.registers.documents.mrz import MachineReadableZone, MrzFormat, format_mrz
 from policenet.security.passwords import totp_now
 from policenet.security.tls import node_client_context
 
@@ -152,9 +154,90 @@ def step_scope_and_events(network: DemoNetwork, sessions: Sessions, say: Say) ->
     raise DemoFailure("the Met's node did not receive the scope change event")
 
 
+STOLEN_PASSPORT = "561204317"
+"""The US passport the demo reports stolen (a made-up number)."""
+
+
+def demo_passport_mrz() -> str:
+    """The MRZ of the stolen demo passport, as a border reader would return it."""
+    zone = MachineReadableZone(
+        format=MrzFormat.TD3,
+        document_code="P",
+        issuing_state="USA",
+        document_number=STOLEN_PASSPORT,
+        primary_identifier="DOE",
+        secondary_identifiers="JOHN",
+        nationality="USA",
+        birth_date=date(1985, 7, 4),
+        sex="M",
+        expiry_date=date(2031, 3, 1),
+    )
+    return format_mrz(zone)
+
+
+STOLEN_CSV = f"""issuing_state,document_type,number,status,reported_date,reference,caveats
+USA,passport,{STOLEN_PASSPORT},stolen-from-holder,2026-10-02,WFO-2026-1187,
+USA,passport,488120733,lost,2026-09-14,WFO-2026-1042,
+USA,passport,not/valid,stolen-blank,2026-08-01,WFO-2026-0999,
+USA,passport,300099881,stolen-blank,2026-08-01,WFO-2026-1001,seized blank: handle as evidence
+GBR,passport,123456789,lost,2026-08-01,WFO-2026-1002,
+"""
+
+
+def step_report_documents(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
+    say(
+        "4. NCB Washington loads its stolen and lost passports (a CSV through its node): "
+        "bad rows are reported by line while the good rows land:"
+    )
+    washington = sessions.at("washington")
+    answer = washington.client.post(
+        "/api/v1/documents/load", params={"format": "csv"}, content=STOLEN_CSV.encode()
+    )
+    expect(answer.status_code == 200, f"the load failed: {answer.status_code} {answer.text}")
+    report = answer.json()
+    say(f"     added {report['added']}, rejected {report['rejected_count']}:")
+    for row in report["rejected"]:
+        say(f"       line {row['line']}: {row['reason']}")
+    expect(report["added"] == 3, f"expected 3 documents added, got {report}")
+    expect([r["line"] for r in report["rejected"]] == [4, 6], f"unexpected rejections {report}")
+
+
+def step_border_check(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
+    say(
+        "5. At a London border post PC Smith (Metropolitan Police) scans a US passport: "
+        "a hit on NCB Washington's record, and both NCBs are told:"
+    )
+    met, london = sessions.at("met"), sessions.at("london")
+    before = london.get("/api/v1/events")
+    answer = met.client.post(
+        "/api/v1/documents/check", json={"documents": [{"mrz": demo_passport_mrz()}]}
+    )
+    expect(answer.status_code == 200, f"the check failed: {answer.status_code} {answer.text}")
+    hits = answer.json()["answers"][0].get("hits", [])
+    expect(len(hits) == 1, f"expected one hit, got {answer.json()}")
+    hit = hits[0]
+    say(
+        f"     HIT: {hit['key']} owned by {hit['owner_name']}: {hit['record']['status']}, "
+        f"their reference {hit['record']['reference']}"
+    )
+    say(f"     {hit['advice']}")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        events = london.get("/api/v1/events", after=before[-1]["id"] if before else 0)
+        told = [e for e in events if e["kind"] == "register.hit"]
+        if told:
+            say(
+                f"     NCB London's node got event {told[-1]['id']}: its agency "
+                f"{told[-1]['payload']['enquirer']} hit {told[-1]['payload']['key']}"
+            )
+            return
+        time.sleep(0.2)
+    raise DemoFailure("NCB London was not told of its agency's hit")
+
+
 def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "4. A key is lost: the hub administrator revokes the member, and the hub refuses it "
+        "6. A key is lost: the hub administrator revokes the member, and the hub refuses it "
         "without a restart:"
     )
     settings = network.hub_settings()
@@ -204,7 +287,7 @@ def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_audit(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "5. Every request is in the hub's audit log; the Met's node checks a signed tree head "
+        "7. Every request is in the hub's audit log; the Met's node checks a signed tree head "
         "and an inclusion proof itself:"
     )
     met = sessions.at("met")
@@ -224,6 +307,8 @@ STEPS: tuple[Step, ...] = (
     step_members,
     step_refused,
     step_scope_and_events,
+    step_report_documents,
+    step_border_check,
     step_revocation,
     step_audit,
 )

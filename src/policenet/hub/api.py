@@ -24,8 +24,8 @@ from policenet.domain.members import MemberKind
 from policenet.domain.registers import RegisterName
 from policenet.errors import Forbidden, InvalidInput, NotFound
 from policenet.hub.admission import apply_scope, public_member
+from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
-from policenet.hub.identity import Caller
 from policenet.security.auditlog import proof_to_json, tree_head_to_json
 
 router = APIRouter(prefix="/v1")

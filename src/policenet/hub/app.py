@@ -22,6 +22,7 @@ from policenet.hub.admission import MemberAdministration
 from policenet.hub.api import router
 from policenet.hub.ca import crl_due, load_ca, publish_crl
 from policenet.hub.context import HubContext
+from policenet.hub.documents_api import router as documents_router
 from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
 from policenet.security.auditlog import AuditLog
@@ -86,6 +87,8 @@ def build_app(hub: HubContext) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loaded = await asyncio.to_thread(hub.documents.load, hub.store)
+        log.info("travel documents index built: %d records", loaded)
         tasks = [asyncio.create_task(_sign_tree_heads(hub)), asyncio.create_task(_keep_crl(hub))]
         try:
             yield
@@ -109,7 +112,12 @@ def build_app(hub: HubContext) -> ASGIApp:
     app.state.hub = hub
     install_error_handlers(app)
     app.include_router(router)
-    return BodySizeLimit(MemberGate(app, hub), hub.settings.max_request_bytes)
+    app.include_router(documents_router)
+    return BodySizeLimit(
+        MemberGate(app, hub),
+        hub.settings.max_request_bytes,
+        large={"/v1/documents/load": hub.settings.max_load_bytes},
+    )
 
 
 async def _sign_tree_heads(hub: HubContext) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from policenet.hub.ca import CertificateAuthority
+from policenet.hub.documents import DocumentRegister
 from policenet.security.auditlog import AuditLog
 from policenet.settings import HubSettings
 from policenet.store.ports import Store
@@ -51,3 +52,4 @@ class HubContext:
     """The CA, for republishing the CRL; None in tests that do not need it."""
     crl_error: Callable[[], str | None] = lambda: None
     bell: EventBell = field(default_factory=EventBell)
+    documents: DocumentRegister = field(default_factory=DocumentRegister)

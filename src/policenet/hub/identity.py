@@ -11,7 +11,6 @@ records both.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
@@ -20,20 +19,12 @@ from policenet.domain.audit import AuditEntry, Outcome
 from policenet.domain.members import Member
 from policenet.domain.officers import validate_username
 from policenet.errors import Forbidden, InvalidField, Unauthenticated
+from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
 from policenet.security import pki
 
 OFFICER_HEADER = "x-policenet-officer"
 _CACHE_SECONDS = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """A member proven by certificate, and the officer it vouches for (if any)."""
-
-    member: Member
-    officer: str | None
-    serial: int
 
 
 class Identification:

@@ -14,6 +14,7 @@ from policenet.clock import utc_now
 from policenet.domain.officers import LockoutPolicy
 from policenet.node.api import router
 from policenet.node.context import NodeContext
+from policenet.node.documents_api import router as documents_router
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient, TunnelHubClient
 from policenet.node.officers import OfficerDirectory
@@ -92,10 +93,13 @@ def create_node(
     app.state.node = context
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(documents_router)
 
     @app.get("/health")
     async def health() -> dict[str, object]:
         """Liveness for the operator's monitoring; says whether the hub is connected."""
         return {"status": "ok", "hub_connected": context.follower.state.connected}
 
-    return context, BodySizeLimit(app, settings.max_request_bytes)
+    return context, BodySizeLimit(
+        app, settings.max_request_bytes, large={"/api/v1/documents/load": settings.max_load_bytes}
+    )

@@ -47,6 +47,17 @@ class HubClient(Protocol):
     ) -> Any: ...
     async def put(self, path: str, body: Any, *, officer: str | None = None) -> Any: ...
     async def post(self, path: str, body: Any, *, officer: str | None = None) -> Any: ...
+    async def post_stream(
+        self,
+        path: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        params: Mapping[str, Any] | None = None,
+        officer: str | None = None,
+    ) -> Any:
+        """Stream a request body (a bulk load) and return the JSON answer."""
+        ...
+
     def events(self, after: int) -> AsyncIterator[Event | None]:
         """The node's events after ``after``; None for a heartbeat. Ends when the stream drops."""
         ...
@@ -83,6 +94,7 @@ class TunnelHubClient:
 
     def __init__(self, base_url: str, context: ssl.SSLContext, timeout: float = 10.0) -> None:
         self._base = base_url.rstrip("/")
+        self._timeout = timeout
         self._client = httpx.AsyncClient(
             base_url=self._base,
             verify=context,
@@ -129,6 +141,30 @@ class TunnelHubClient:
 
     async def post(self, path: str, body: Any, *, officer: str | None = None) -> Any:
         return await self._request("POST", path, officer=officer, body=body)
+
+    async def post_stream(
+        self,
+        path: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        params: Mapping[str, Any] | None = None,
+        officer: str | None = None,
+    ) -> Any:
+        headers = {**self._headers(officer), "content-type": "application/x-ndjson"}
+        try:
+            # the hub answers once the whole load is applied: no read timeout
+            response = await self._stream_client.post(
+                path,
+                content=chunks,
+                params=params,
+                headers=headers,
+                timeout=httpx.Timeout(self._timeout, read=None),
+            )
+        except httpx.TransportError as exc:
+            raise errors.Unavailable(_unreachable(self._base, exc)) from None
+        if response.status_code >= 400:
+            raise_for_hub_error(response.status_code, response.content)
+        return response.json()
 
     async def events(self, after: int) -> AsyncIterator[Event | None]:
         try:

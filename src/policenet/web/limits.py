@@ -11,16 +11,21 @@ from policenet.web.errors import error_body
 
 
 class BodySizeLimit:
-    """Refuse (413) a request whose declared or actual body exceeds ``limit`` bytes."""
+    """Refuse (413) a request whose declared or actual body exceeds its limit in bytes.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    ``large`` gives paths (bulk loads) a limit of their own.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, large: dict[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default_limit = limit
+        self.large = large or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.large.get(str(scope.get("path", "")), self.default_limit)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -28,8 +33,8 @@ class BodySizeLimit:
                 except ValueError:
                     await _reply(send, 400, "invalid_input", "Content-Length is not a number")
                     return
-                if declared > self.limit:
-                    await _reply(send, 413, "too_large", self._message())
+                if declared > limit:
+                    await _reply(send, 413, "too_large", _message(limit))
                     return
         seen = 0
         started = False
@@ -39,8 +44,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise TooLarge(self._message())
+                if seen > limit:
+                    raise TooLarge(_message(limit))
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -53,10 +58,11 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except TooLarge:
             if not started:
-                await _reply(send, 413, "too_large", self._message())
+                await _reply(send, 413, "too_large", _message(limit))
 
-    def _message(self) -> str:
-        return f"request body is larger than the limit of {self.limit} bytes"
+
+def _message(limit: int) -> str:
+    return f"request body is larger than the limit of {limit} bytes"
 
 
 async def _reply(send: Send, status: int, code: str, message: str) -> None:

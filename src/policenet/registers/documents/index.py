@@ -39,7 +39,7 @@ one thread or behind one lock.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -49,11 +49,13 @@ import numpy.typing as npt
 
 from policenet.errors import InvalidField
 from policenet.registers.base import Candidate, MatchStrength
+from policenet.registers.documents.codec import key_parts
 from policenet.registers.documents.countries import validate_issuing_state
 from policenet.registers.documents.mrz import MachineReadableZone
 from policenet.registers.documents.ocr import CANONICAL_MAP, confusion_score, confusions
 from policenet.registers.documents.record import (
     MAX_NUMBER_CHARS,
+    DocumentStatus,
     DocumentType,
     TravelDocument,
     natural_key,
@@ -254,6 +256,20 @@ class DocumentIndex:
             del order
             self._hashes, self._rows = hashes, rows
         self._drop_duplicates(first_row)
+
+    def add_keys(self, keys: Iterable[str]) -> None:
+        """Add records known only by their natural keys (loading from the store at start).
+
+        The index keeps nothing but the state, type and number, which the key
+        holds; the status given to the stand-in records here is never read.
+        """
+
+        def stand_ins() -> Iterator[tuple[str, TravelDocument]]:
+            for key in keys:
+                state, kind, number = key_parts(key)
+                yield key, TravelDocument(state, kind, number, DocumentStatus.LOST)
+
+        self.add_many(stand_ins())
 
     def remove(self, key: str) -> None:
         """Remove the record under ``key``; an unknown or malformed key does nothing."""

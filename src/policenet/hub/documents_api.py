@@ -1,0 +1,175 @@
+"""The hub's travel documents routes (under ``/v1/documents``).
+
+- ``POST /v1/documents/check``: up to 10,000 documents (numbers or pasted
+  MRZs) in one request, answered in the same order;
+- ``POST /v1/documents/records``: up to 10,000 rows reported (put or remove) in
+  one JSON request;
+- ``POST /v1/documents/load``: a stream of NDJSON rows of any length (a bulk
+  load forwarded by a node), applied in batches as it arrives, or in one
+  transaction with ``all_or_nothing=true``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from policenet.errors import InvalidField, PolicenetError
+from policenet.hub.api import CallerDep, HubDep
+from policenet.hub.caller import Caller
+from policenet.hub.context import HubContext
+from policenet.hub.documents import (
+    apply_rows,
+    audit_load,
+    probe_from_json,
+)
+from policenet.registers.documents.index import DocumentProbe, probe_from_mrz
+from policenet.registers.documents.mrz import parse_mrz
+from policenet.registers.documents.requests import CheckRequest, DocumentItem, RecordsRequest
+from policenet.registers.loading import (
+    LoadReport,
+    LoadRow,
+    RowError,
+    byte_lines,
+    read_rows,
+    split_row,
+)
+from policenet.store.ports import UnitOfWork
+
+router = APIRouter(prefix="/v1/documents")
+
+LOAD_BATCH = 5_000
+"""Rows per transaction in a best-effort load: each batch lands whole or not at all."""
+
+
+def _probe(item: DocumentItem, tolerant: bool, today: date) -> DocumentProbe:
+    if item.mrz:
+        return probe_from_mrz(parse_mrz(item.mrz, today), tolerant=tolerant)
+    if not item.number:
+        raise InvalidField("number", "give a document number or an mrz")
+    return probe_from_json(item.model_dump(), tolerant)
+
+
+@router.post("/check")
+def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
+    """Check documents against the register; one answer per document, in order."""
+    now = hub.clock()
+    probes: list[DocumentProbe] = []
+    positions: list[int] = []
+    answers: list[dict[str, Any]] = [{"index": i} for i in range(len(body.documents))]
+    for i, item in enumerate(body.documents):
+        try:
+            probes.append(_probe(item, body.tolerant, now.date()))
+            positions.append(i)
+        except PolicenetError as exc:
+            answers[i]["error"] = exc.message
+    with hub.store.unit_of_work() as uow:
+        found = hub.documents.check(uow, hub.audit, who, probes, now)
+    for position, hits in zip(positions, found, strict=True):
+        answers[position]["hits"] = [h.to_json() for h in hits]
+    return {"checked_at": now.isoformat(), "source": "live", "answers": answers}
+
+
+def _rows(raw_rows: list[dict[str, Any]]) -> Iterator[LoadRow | RowError]:
+    for number, raw in enumerate(raw_rows, start=1):
+        line = raw.pop("line", number)
+        at = line if isinstance(line, int) and not isinstance(line, bool) else number
+        try:
+            yield split_row(at, raw)
+        except PolicenetError as exc:
+            yield RowError(at, exc.message)
+
+
+class _RollBack(Exception):
+    """Raised inside a unit of work to undo an all-or-nothing load that had bad rows."""
+
+
+def _apply(
+    hub: HubContext, who: Caller, parsed: Iterator[LoadRow | RowError], all_or_nothing: bool
+) -> LoadReport:
+    """Apply parsed rows: in batches, or (all or nothing) in one transaction."""
+    total = LoadReport()
+    now = hub.clock()
+    if all_or_nothing:
+        try:
+            with hub.store.unit_of_work() as uow:
+                while batch := list(islice(parsed, LOAD_BATCH)):
+                    total.merge(_batch(uow, who, batch, now))
+                if total.rejected_count:
+                    raise _RollBack
+                audit_load(uow, hub.audit, who, total, now)
+        except _RollBack:
+            total.committed = False
+            total.added = total.changed = total.unchanged = total.removed = total.absent = 0
+            with hub.store.unit_of_work() as uow:
+                audit_load(uow, hub.audit, who, total, now)
+        return total
+    while batch := list(islice(parsed, LOAD_BATCH)):
+        with hub.store.unit_of_work() as uow:
+            report = _batch(uow, who, batch, now)
+            audit_load(uow, hub.audit, who, report, now)
+        total.merge(report)
+    return total
+
+
+def _batch(
+    uow: UnitOfWork, who: Caller, batch: list[LoadRow | RowError], now: datetime
+) -> LoadReport:
+    good = [r for r in batch if isinstance(r, LoadRow)]
+    report = apply_rows(uow, who, good, now, now.date())
+    for error in (r for r in batch if isinstance(r, RowError)):
+        report.reject(error)
+    return report
+
+
+@router.post("/records")
+def records(body: RecordsRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
+    """Report up to 10,000 rows (``op`` put or remove) as JSON objects."""
+    report = _apply(hub, who, _rows(body.rows), body.all_or_nothing)
+    hub.bell.ring()
+    return report.to_json()
+
+
+async def _spool(request: Request, sink: IO[bytes]) -> None:
+    async for chunk in request.stream():
+        sink.write(chunk)
+    sink.flush()
+    sink.seek(0)
+
+
+def _file_chunks(source: IO[bytes]) -> Iterator[bytes]:
+    while chunk := source.read(1 << 20):
+        yield chunk
+
+
+@router.post("/load")
+async def load(
+    request: Request,
+    hub: HubDep,
+    who: CallerDep,
+    all_or_nothing: Annotated[bool, Query(description="apply nothing if any row is bad")] = False,
+) -> dict[str, Any]:
+    """Apply an NDJSON stream of rows (each may carry its file ``line``); report what happened.
+
+    The body is spooled to a temporary file as it arrives, so a load of any
+    size uses bounded memory; a connection lost mid-upload applies nothing.
+    """
+    with tempfile.TemporaryFile(dir=_spool_dir(hub)) as spool:
+        await _spool(request, spool)
+        parsed = read_rows(byte_lines(_file_chunks(spool)), "ndjson")
+        report = await run_in_threadpool(_apply, hub, who, parsed, all_or_nothing)
+    hub.bell.ring()
+    return report.to_json()
+
+
+def _spool_dir(hub: HubContext) -> Path:
+    path = hub.settings.directory / "spool"
+    path.mkdir(exist_ok=True, mode=0o700)
+    return path

@@ -1,0 +1,202 @@
+"""What every register's enquiry has in common: access, hits, audit, notifications.
+
+An index finds candidates; this module turns them into hits. For each
+candidate the stored record's envelope goes through
+:func:`policenet.domain.access.decide`: an invisible record is dropped as if
+the index had not found it, a reference-only record shows its reference,
+owner and "contact your NCB" but no data. Every enquiry is one audit entry,
+and each hit on another member's record is told to the owner's NCB and to
+the enquirer's NCB (the follow-up starts there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from policenet.domain.access import Access, decide
+from policenet.domain.audit import AuditEntry, Outcome
+from policenet.domain.members import Member
+from policenet.domain.registers import RegisterName
+from policenet.errors import Forbidden
+from policenet.hub.caller import Caller
+from policenet.registers.base import Candidate, MatchStrength
+from policenet.security.auditlog import AuditLog
+from policenet.store.ports import UnitOfWork
+
+MAX_AUDITED_KEYS = 50
+"""Hit keys listed in one audit entry; the count is always complete."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A record found for a probe, shown as far as the owner allows.
+
+    ``record`` is the register's payload when ``access`` is FULL, None when it
+    is REFERENCE_ONLY (then only the key, the owner and the advice are shown).
+    """
+
+    register: RegisterName
+    key: str
+    owner: str
+    owner_name: str
+    owner_country: str | None
+    access: Access
+    strength: MatchStrength
+    score: float
+    explanation: tuple[str, ...]
+    record: Mapping[str, Any] | None
+    caveats: str
+
+    @property
+    def advice(self) -> str:
+        who = f"{self.owner_name} ({self.owner_country or 'the General Secretariat'})"
+        if self.strength is MatchStrength.POSSIBLE:
+            first = "Possible hit only: compare the document with the register before acting."
+        else:
+            first = "Hit."
+        if self.access is Access.REFERENCE_ONLY:
+            return (
+                f"{first} The owner shares the reference only: contact your NCB, which will ask "
+                f"{who} for the data. Do not act on this hit alone."
+            )
+        return (
+            f"{first} Confirm with {who} through your NCB before acting on it; "
+            "the record may have changed since it was reported."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "register": self.register.value,
+            "key": self.key,
+            "owner": self.owner,
+            "owner_name": self.owner_name,
+            "owner_country": self.owner_country,
+            "access": self.access.value,
+            "strength": self.strength.value,
+            "score": round(self.score, 4),
+            "explanation": list(self.explanation),
+            "record": dict(self.record) if self.record is not None else None,
+            "caveats": self.caveats,
+            "advice": self.advice,
+        }
+
+
+def require_register(member: Member, register: RegisterName) -> None:
+    """Forbidden unless the member may search ``register``."""
+    if register not in member.registers:
+        raise Forbidden(
+            f"{member.code} may not search the {register.value} register "
+            "(its NCB sets which registers it may search)"
+        )
+
+
+def resolve(
+    uow: UnitOfWork,
+    member: Member,
+    register: RegisterName,
+    candidates: Sequence[Sequence[Candidate]],
+    now: datetime,
+) -> list[list[Hit]]:
+    """Turn each probe's candidates into the hits ``member`` may see, in the same order."""
+    keys = sorted({c.key for found in candidates for c in found})
+    stored = uow.records.get_many(register.value, keys) if keys else {}
+    members = {m.code: m for m in uow.members.list()} if stored else {}
+    answers: list[list[Hit]] = []
+    for found in candidates:
+        hits: list[Hit] = []
+        for candidate in found:
+            record = stored.get(candidate.key)
+            if record is None:
+                continue  # removed since the index was refreshed
+            owner = members.get(record.envelope.owner)
+            access = decide(member, record.envelope, register, now, owner)
+            if access is Access.INVISIBLE:
+                continue
+            hits.append(
+                Hit(
+                    register=register,
+                    key=candidate.key,
+                    owner=record.envelope.owner,
+                    owner_name=owner.name if owner else record.envelope.owner,
+                    owner_country=owner.country if owner else None,
+                    access=access,
+                    strength=candidate.strength,
+                    score=candidate.score,
+                    explanation=candidate.explanation,
+                    record=record.payload if access is Access.FULL else None,
+                    caveats=record.envelope.caveats,
+                )
+            )
+        answers.append(hits)
+    return answers
+
+
+def record_enquiry(
+    uow: UnitOfWork,
+    audit: AuditLog,
+    caller: Caller,
+    register: RegisterName,
+    probes: int,
+    answers: Sequence[Sequence[Hit]],
+    now: datetime,
+    *,
+    source: str = "live",
+) -> None:
+    """Audit one enquiry and tell the NCBs concerned of each hit (in the caller's transaction)."""
+    hits = [h for found in answers for h in found]
+    keys = sorted({h.key for h in hits})
+    audit.append(
+        uow,
+        AuditEntry(
+            time=now,
+            member=caller.member.code,
+            officer=caller.officer,
+            action=f"enquiry.{register.value}",
+            outcome=Outcome.HIT if hits else Outcome.NO_HIT,
+            target=keys[0] if len(keys) == 1 else None,
+            detail={
+                "probes": probes,
+                "hits": len(hits),
+                "keys": ",".join(keys[:MAX_AUDITED_KEYS]),
+                "owners": ",".join(sorted({h.owner for h in hits})),
+                "source": source,
+            },
+        ),
+    )
+    enquirer = caller.member
+    members = {m.code: m for m in uow.members.list()} if hits else {}
+    told: set[tuple[str, str]] = set()
+    for hit in hits:
+        payload = {
+            "register": register.value,
+            "key": hit.key,
+            "owner": hit.owner,
+            "enquirer": enquirer.code,
+            "officer": caller.officer,
+            "strength": hit.strength.value,
+            "access": hit.access.value,
+        }
+        owner = members.get(hit.owner)
+        recipients = {enquirer.ncb_code}
+        if hit.owner != enquirer.code:
+            recipients |= {hit.owner, owner.ncb_code if owner else None}
+        for recipient in sorted(r for r in recipients if r and r != enquirer.code):
+            if (recipient, hit.key) not in told:
+                told.add((recipient, hit.key))
+                uow.events.append(recipient, "register.hit", payload, now)
+    if enquirer.copy_enquiries_to_ncb and enquirer.parent:
+        uow.events.append(
+            enquirer.parent,
+            "agency.enquiry",
+            {
+                "register": register.value,
+                "enquirer": enquirer.code,
+                "officer": caller.officer,
+                "probes": probes,
+                "hits": len(hits),
+            },
+            now,
+        )
