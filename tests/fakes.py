@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from policenet.domain.events import Event
-from policenet.errors import Unavailable
+from policenet.errors import NotFound, Unavailable
 from policenet.node.hubclient import HubClient
 
 
@@ -31,6 +31,8 @@ class FakeHub:
         self.calls.append((method, path, officer, body))
         if self.down:
             raise Unavailable("fake hub is down")
+        if (method, path) not in self.routes:
+            raise NotFound(f"the fake hub has no answer for {method} {path}")
         return self.routes[(method, path)]
 
     async def get(

@@ -215,11 +215,6 @@ def test_a_certificate_copying_an_issued_serial_is_refused(
     _error(client.get("/v1/whoami", headers=world.as_member("copy")), 403, "forbidden")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Identification caches members by serial alone, so for 2 s after the real "
-    "certificate was seen any certificate with its serial is admitted, fingerprint unchecked",
-)
 def test_a_copy_is_refused_even_right_after_the_original_was_seen(
     world: HubWorld, client: TestClient
 ) -> None:
@@ -362,11 +357,6 @@ def test_a_body_at_the_limit_is_read(small: tuple[HubWorld, TestClient]) -> None
     assert world.member(MET).registers == {RegisterName.DNA}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a chunked body over the limit is 400 'error parsing the body', not 413: "
-    "FastAPI turns BodySizeLimit's TooLarge into HTTPException(400)",
-)
 def test_a_chunked_body_over_the_limit_is_413(small: tuple[HubWorld, TestClient]) -> None:
     world, client = small
     limit = world.hub.settings.max_request_bytes

@@ -32,18 +32,21 @@ class Identification:
 
     def __init__(self, hub: HubContext) -> None:
         self._hub = hub
-        self._cache: dict[int, tuple[float, Member]] = {}
+        self._cache: dict[str, tuple[float, Member]] = {}
 
     def identify(self, cert: x509.Certificate | None, officer_header: str | None) -> Caller:
         if cert is None:
             raise Unauthenticated("a client certificate from the policenet CA is required")
         serial = cert.serial_number
-        cached = self._cache.get(serial)
+        # keyed by the whole certificate's fingerprint: another certificate with a
+        # copied serial must go through the full lookup
+        fingerprint = pki.fingerprint(cert)
+        cached = self._cache.get(fingerprint)
         if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
             member = cached[1]
         else:
             member = self._lookup(cert)
-            self._cache[serial] = (time.monotonic(), member)
+            self._cache[fingerprint] = (time.monotonic(), member)
         officer = None
         if officer_header:
             try:

@@ -9,6 +9,8 @@ so the hub's audit log names member and officer together.
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -16,10 +18,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from policenet.domain.audit import SignedTreeHead
 from policenet.domain.officers import Role
-from policenet.errors import IntegrityFailure
+from policenet.errors import Forbidden, IntegrityFailure, InvalidInput, NotFound
 from policenet.node.auth import NodeDep, UserDep, require_role
-from policenet.security.audit import verify_inclusion
+from policenet.security.audit import leaf_hash, verify_inclusion
 from policenet.security.auditlog import proof_from_json, tree_head_from_json, verify_tree_head
 
 router = APIRouter(prefix="/api/v1")
@@ -116,18 +119,31 @@ async def agency_scope(code: str, body: Scope, node: NodeDep, user: UserDep) -> 
     )
 
 
-async def _audit_key(node: NodeDep) -> Ed25519PublicKey:
-    data = await node.hub.get("/v1/audit/public-key")
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(data["key"]))
+@contextlib.contextmanager
+def _from_hub(what: str) -> Iterator[None]:
+    """A malformed answer from the hub is the hub's fault (502), never the caller's (422)."""
+    try:
+        yield
+    except (InvalidInput, ValueError, KeyError, TypeError) as exc:
+        reason = exc.message if isinstance(exc, InvalidInput) else type(exc).__name__
+        raise IntegrityFailure(f"the hub's {what} is malformed: {reason}") from None
+
+
+async def _signed_head(node: NodeDep, user: UserDep) -> tuple[dict[str, Any], SignedTreeHead]:
+    data = await node.hub.get("/v1/audit/tree-head", officer=user.identity)
+    key_data = await node.hub.get("/v1/audit/public-key")
+    with _from_hub("tree head"):
+        head = tree_head_from_json(data)
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(key_data["key"]))
+    if not verify_tree_head(key, head):
+        raise IntegrityFailure("the hub's tree head signature does not verify")
+    return data, head
 
 
 @router.get("/audit/tree-head")
 async def tree_head(node: NodeDep, user: UserDep) -> dict[str, Any]:
     """The hub's latest signed tree head, with the node's check of its signature."""
-    data = await node.hub.get("/v1/audit/tree-head", officer=user.identity)
-    head = tree_head_from_json(data)
-    if not verify_tree_head(await _audit_key(node), head):
-        raise IntegrityFailure("the hub's tree head signature does not verify")
+    data, _ = await _signed_head(node, user)
     return {**data, "signature_verified": True}
 
 
@@ -135,20 +151,37 @@ async def tree_head(node: NodeDep, user: UserDep) -> dict[str, Any]:
 async def inclusion(
     node: NodeDep, user: UserDep, seq: Annotated[int, Query(ge=0)]
 ) -> dict[str, Any]:
-    """Prove that audit entry ``seq`` is in the hub's log, checked here against a signed head."""
-    data = await node.hub.get("/v1/audit/tree-head", officer=user.identity)
-    head = tree_head_from_json(data)
-    if not verify_tree_head(await _audit_key(node), head):
-        raise IntegrityFailure("the hub's tree head signature does not verify")
+    """Prove that audit entry ``seq`` is in the hub's log, checked here against a signed head.
+
+    When the caller may read the entry itself (its own, or its agencies'), the
+    node hashes the entry it reads, so the proof is about that very entry
+    (``entry_checked``); otherwise it relies on the leaf hash the hub gives.
+    """
+    _, head = await _signed_head(node, user)
     proof = await node.hub.get(
         "/v1/audit/proofs/inclusion",
         officer=user.identity,
         params={"seq": seq, "size": head.tree_size},
     )
-    leaf = base64.b64decode(proof["leaf_hash"])
-    ok = verify_inclusion(
-        leaf, seq, head.tree_size, proof_from_json(proof["proof"]), head.root_hash
-    )
-    if not ok:
+    with _from_hub("inclusion proof"):
+        leaf = base64.b64decode(proof["leaf_hash"], validate=True)
+        path = proof_from_json(proof["proof"])
+    entry_checked = False
+    try:
+        entry = await node.hub.get(f"/v1/audit/entries/{seq}", officer=user.identity)
+    except (Forbidden, NotFound):
+        entry = None
+    if entry is not None:
+        with _from_hub("audit entry"):
+            if leaf_hash(entry["canonical"].encode()) != leaf:
+                raise IntegrityFailure(f"entry {seq} does not hash to the leaf the hub proves")
+        entry_checked = True
+    if not verify_inclusion(leaf, seq, head.tree_size, path, head.root_hash):
         raise IntegrityFailure(f"the hub's inclusion proof for entry {seq} does not verify")
-    return {"seq": seq, "tree_size": head.tree_size, "verified": True, "proof": proof["proof"]}
+    return {
+        "seq": seq,
+        "tree_size": head.tree_size,
+        "verified": True,
+        "entry_checked": entry_checked,
+        "proof": proof["proof"],
+    }

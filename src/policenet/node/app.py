@@ -57,6 +57,7 @@ def create_node(
     store: Store | None = None,
     hub: HubClient | None = None,
     follow_events: bool = True,
+    argon2: Argon2Params | None = None,
 ) -> tuple[NodeContext, ASGIApp]:
     """Build the node: the one composition root of the node role."""
     store = store or open_store(settings.db_url)
@@ -64,7 +65,7 @@ def create_node(
     context = NodeContext(
         settings=settings,
         store=store,
-        officers=officer_directory(settings, store),
+        officers=officer_directory(settings, store, argon2=argon2),
         hub=hub,
         follower=EventFollower(hub, store, clock),
         clock=clock,

@@ -37,27 +37,34 @@ class BodySizeLimit:
                     await _reply(send, 413, "too_large", _message(limit))
                     return
         seen = 0
-        started = False
+        exceeded = False
+        replied = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise TooLarge(_message(limit))
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            # Frameworks catch the error raised while they read the body and answer
+            # with their own (FastAPI: 400); once the limit was passed, whatever the
+            # app answers becomes the 413 it should be.
+            nonlocal replied
+            if not exceeded:
+                await send(message)
+            elif not replied:
+                replied = True
+                await _reply(send, 413, "too_large", _message(limit))
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except TooLarge:
-            if not started:
+            if not replied:
                 await _reply(send, 413, "too_large", _message(limit))
 
 
