@@ -92,6 +92,11 @@ class NodeSettings:
     """Largest bulk load a national system may send to ``/api/v1/documents/load``, in bytes."""
     hub_timeout_seconds: float = 10.0
     """How long the node waits for the hub before answering that it is unreachable."""
+    offline_copy: bool = True
+    """Keep a signed, read-only copy of the travel documents this member may see, and
+    answer checks from it while the hub is unreachable."""
+    copy_refresh_seconds: float = 60.0
+    """How often the offline copy is brought up to date from the hub."""
 
     @property
     def bundle_dir(self) -> Path:
@@ -124,6 +129,8 @@ def _coerce(cls: type[S], directory: Path, raw: Mapping[str, Any], source: str) 
             raise InvalidField(name, f"must be a whole number in {source}, not {value!r}")
         if current in ("float", float) and not isinstance(value, int | float):
             raise InvalidField(name, f"must be a number in {source}, not {value!r}")
+        if current in ("bool", bool) and not isinstance(value, bool):
+            raise InvalidField(name, f"must be true or false in {source}, not {value!r}")
         if current in ("str", str) and not isinstance(value, str):
             raise InvalidField(name, f"must be a string in {source}, not {value!r}")
         if str(current).startswith("tuple"):

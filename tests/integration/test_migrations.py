@@ -38,6 +38,9 @@ SCHEMA_TABLES = {
     "inbox",
     "register_records",
     "register_changes",
+    "copy_entries",
+    "copy_state",
+    "rechecks",
 }
 
 

@@ -17,7 +17,7 @@ from policenet.node.server import run_node
 from policenet.node.setup import init_node, install_bundle
 from policenet.settings import NodeSettings
 from policenet.store.database import migrate, open_store
-from policenet.store.ports import Store
+from policenet.store.ports import CopyState, Store
 
 app = typer.Typer(help="Set up and run a member's node.", no_args_is_help=True)
 users = typer.Typer(help="Officer accounts at this node.", no_args_is_help=True)
@@ -81,6 +81,48 @@ def upgrade(directory: NodeDir) -> None:
     """Bring the node's database schema up to this version of policenet (safe to repeat)."""
     migrate(node_settings(directory).db_url)
     out("node database is up to date")
+
+
+copies = typer.Typer(help="The node's offline copy of travel documents.", no_args_is_help=True)
+app.add_typer(copies, name="copy")
+
+
+@copies.command("status")
+def copy_status(directory: NodeDir) -> None:
+    """How many documents the copy holds, and when it was last brought up to date."""
+    settings = node_settings(directory)
+    store = open_store(settings.db_url)
+    try:
+        with store.unit_of_work() as uow:
+            state = uow.copies.state("documents")
+            count = len(uow.copies.keys("documents", "", 10_000_000))
+    finally:
+        store.close()
+    if not settings.offline_copy:
+        out("offline copy is turned off (offline_copy = false in node.toml)")
+    if state is None:
+        out("no copy yet: the node makes one when it first reaches the hub")
+        return
+    synced = f"{state.synced_at:%Y-%m-%d %H:%M:%S} UTC" if state.synced_at else "never"
+    out(f"{count} documents, change-feed position {state.position}, last synced {synced}")
+    if not state.snapshot_done:
+        out("  the first snapshot is still being fetched")
+
+
+@copies.command("clear")
+def copy_clear(directory: NodeDir) -> None:
+    """Drop the copy and the pinned hub key; the next sync fetches a fresh snapshot."""
+    settings = node_settings(directory)
+    store = open_store(settings.db_url)
+    try:
+        with store.unit_of_work() as uow:
+            uow.copies.clear("documents")
+            uow.copies.set_state(
+                "documents", CopyState(position=0, synced_at=None, hub_key="", snapshot_done=False)
+            )
+    finally:
+        store.close()
+    out("offline copy cleared; restart the node (or wait for its next sync) to fetch it again")
 
 
 @users.command("add")

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -30,7 +30,7 @@ from policenet.hub.setup import init_hub
 from policenet.node.app import officer_directory
 from policenet.node.setup import init_node
 from policenet.security.passwords import Argon2Params
-from policenet.settings import HubSettings, NodeSettings, load
+from policenet.settings import HubSettings, NodeSettings, load, save
 from policenet.store.database import open_store
 
 MARKER = ".policenet-demo"
@@ -184,7 +184,7 @@ class DemoNetwork:
         )
         for m, port in zip(MEMBERS, ports[1:], strict=True):
             self.node_ports[m.key] = port
-            settings = init_node(
+            initial = init_node(
                 self.bundle_dir(m.key),
                 self.node_dir(m.key),
                 host="127.0.0.1",
@@ -192,6 +192,9 @@ class DemoNetwork:
                 db_url=None,
                 now=now,
             )
+            # the demo refreshes offline copies every few seconds, so the outage step shows one
+            settings = replace(initial, copy_refresh_seconds=2.0)
+            save(settings)
             node_store = open_store(settings.db_url)
             try:
                 directory = officer_directory(settings, node_store, argon2=params)

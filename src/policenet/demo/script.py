@@ -235,9 +235,45 @@ def step_border_check(network: DemoNetwork, sessions: Sessions, say: Say) -> Non
     raise DemoFailure("NCB London was not told of its agency's hit")
 
 
+def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
+    say(
+        "6. The link to the hub goes down: the Met's node answers from its signed offline "
+        "copy and says how old it is; when the hub is back the hit is re-checked live:"
+    )
+    met = sessions.at("met")
+    deadline = time.monotonic() + 30
+    while not (met.get("/api/v1/status").get("offline_copy") or {}).get("records"):
+        expect(time.monotonic() < deadline, "the Met's offline copy was not filled in 30 s")
+        time.sleep(0.25)
+    hub = network.processes["hub"]
+    hub.terminate()
+    hub.wait(timeout=15)
+    answer = met.client.post(
+        "/api/v1/documents/check", json={"documents": [{"mrz": demo_passport_mrz()}]}
+    )
+    expect(answer.status_code == 200, f"offline check failed: {answer.status_code} {answer.text}")
+    body = answer.json()
+    expect(body["source"] == "copy", f"expected an answer from the copy, got {body['source']}")
+    hits = body["answers"][0].get("hits", [])
+    expect(len(hits) == 1, f"expected the hit from the copy, got {body}")
+    say(
+        f"     hub down: HIT from the offline copy ({body['copy_age_seconds']} s old): "
+        f"{hits[0]['key']}"
+    )
+    pending = met.get("/api/v1/status")["offline_copy"]["pending_rechecks"]
+    expect(pending == 1, f"expected the offline hit to wait for a re-check, found {pending}")
+    network.start_hub()
+    network.wait_until_up(timeout=60)
+    deadline = time.monotonic() + 30
+    while met.get("/api/v1/status")["offline_copy"]["pending_rechecks"]:
+        expect(time.monotonic() < deadline, "the offline hit was not re-checked within 30 s")
+        time.sleep(0.25)
+    say("     hub back: the node re-checked the offline hit with the hub (audited there)")
+
+
 def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "6. A key is lost: the hub administrator revokes the member, and the hub refuses it "
+        "7. A key is lost: the hub administrator revokes the member, and the hub refuses it "
         "without a restart:"
     )
     settings = network.hub_settings()
@@ -287,7 +323,7 @@ def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_audit(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "7. Every request is in the hub's audit log; the Met's node checks a signed tree head "
+        "8. Every request is in the hub's audit log; the Met's node checks a signed tree head "
         "and an inclusion proof itself:"
     )
     met = sessions.at("met")
@@ -309,6 +345,7 @@ STEPS: tuple[Step, ...] = (
     step_scope_and_events,
     step_report_documents,
     step_border_check,
+    step_offline,
     step_revocation,
     step_audit,
 )

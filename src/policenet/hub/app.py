@@ -173,6 +173,7 @@ def create_hub(
         store=store,
         audit=audit,
         audit_public_key=signing_key.public_key(),
+        signing_key=signing_key,
         clock=clock,
         crl_error=crl_error,
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from policenet.hub.ca import CertificateAuthority
 from policenet.hub.documents import DocumentRegister
@@ -48,6 +48,8 @@ class HubContext:
     audit: AuditLog
     audit_public_key: Ed25519PublicKey
     clock: Callable[[], datetime]
+    signing_key: Ed25519PrivateKey | None = None
+    """The hub's Ed25519 key, for what nodes must verify later (offline copies)."""
     ca: CertificateAuthority | None = None
     """The CA, for republishing the CRL; None in tests that do not need it."""
     crl_error: Callable[[], str | None] = lambda: None

@@ -23,14 +23,15 @@ from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
 from policenet.errors import Forbidden, PolicenetError
 from policenet.hub.caller import Caller
-from policenet.hub.enquiry import Hit, record_enquiry, require_register, resolve
-from policenet.registers.documents.codec import parse_document_type, removal_key, to_payload
+from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.registers.documents.codec import removal_key, to_payload
 from policenet.registers.documents.countries import owning_country
 from policenet.registers.documents.index import DocumentIndex, DocumentProbe
 from policenet.registers.documents.record import (
     natural_key,
     validate,
 )
+from policenet.registers.hits import Hit
 from policenet.registers.loading import LoadReport, LoadRow, RowError
 from policenet.security.auditlog import AuditLog
 from policenet.store.ports import PutOutcome, RecordPut, Store, UnitOfWork
@@ -196,14 +197,4 @@ def audit_load(
                 "rejected": report.rejected_count,
             },
         ),
-    )
-
-
-def probe_from_json(item: dict[str, Any], tolerant: bool) -> DocumentProbe:
-    """A probe from an API item: ``number``, and optionally ``issuing_state``, ``document_type``."""
-    return DocumentProbe(
-        number=str(item.get("number") or ""),
-        issuing_state=item.get("issuing_state") or None,
-        document_type=parse_document_type(str(item.get("document_type") or "")) or None,
-        tolerant=tolerant,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -21,18 +21,18 @@ from typing import IO, Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from policenet.errors import InvalidField, PolicenetError
+from policenet.domain.audit import AuditEntry, Outcome
+from policenet.errors import PolicenetError, Unavailable
 from policenet.hub.api import CallerDep, HubDep
 from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
 from policenet.hub.documents import (
     apply_rows,
     audit_load,
-    probe_from_json,
 )
-from policenet.registers.documents.index import DocumentProbe, probe_from_mrz
-from policenet.registers.documents.mrz import parse_mrz
-from policenet.registers.documents.requests import CheckRequest, DocumentItem, RecordsRequest
+from policenet.hub.documents_copy import COPY_LABEL, delta_page, snapshot_page
+from policenet.registers.documents.index import DocumentProbe
+from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
 from policenet.registers.loading import (
     LoadReport,
     LoadRow,
@@ -41,20 +41,13 @@ from policenet.registers.loading import (
     read_rows,
     split_row,
 )
+from policenet.security.signed import sign
 from policenet.store.ports import UnitOfWork
 
 router = APIRouter(prefix="/v1/documents")
 
 LOAD_BATCH = 5_000
 """Rows per transaction in a best-effort load: each batch lands whole or not at all."""
-
-
-def _probe(item: DocumentItem, tolerant: bool, today: date) -> DocumentProbe:
-    if item.mrz:
-        return probe_from_mrz(parse_mrz(item.mrz, today), tolerant=tolerant)
-    if not item.number:
-        raise InvalidField("number", "give a document number or an mrz")
-    return probe_from_json(item.model_dump(), tolerant)
 
 
 @router.post("/check")
@@ -66,7 +59,7 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     answers: list[dict[str, Any]] = [{"index": i} for i in range(len(body.documents))]
     for i, item in enumerate(body.documents):
         try:
-            probes.append(_probe(item, body.tolerant, now.date()))
+            probes.append(probe_for(item, body.tolerant, now.date()))
             positions.append(i)
         except PolicenetError as exc:
             answers[i]["error"] = exc.message
@@ -173,3 +166,46 @@ def _spool_dir(hub: HubContext) -> Path:
     path = hub.settings.directory / "spool"
     path.mkdir(exist_ok=True, mode=0o700)
     return path
+
+
+def _signed(hub: HubContext, body: dict[str, Any]) -> dict[str, Any]:
+    if hub.signing_key is None:
+        raise Unavailable("this hub cannot sign copies (no signing key loaded)")
+    return {"body": body, "signature": sign(hub.signing_key, COPY_LABEL, body)}
+
+
+@router.get("/copy/snapshot")
+def copy_snapshot(
+    hub: HubDep,
+    who: CallerDep,
+    after_key: Annotated[str, Query(max_length=160)] = "",
+    as_of: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    """A signed page of the documents the caller may see, for its node's offline copy."""
+    now = hub.clock()
+    with hub.store.unit_of_work() as uow:
+        body = snapshot_page(uow, who.member, after_key, as_of, now)
+        hub.audit.append(uow, _copy_audit(who, "copy.documents.snapshot", body, now))
+    return _signed(hub, body)
+
+
+@router.get("/copy/delta")
+def copy_delta(hub: HubDep, who: CallerDep, after: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+    """A signed page of changes after ``after`` for the caller's offline copy."""
+    now = hub.clock()
+    with hub.store.unit_of_work() as uow:
+        body = delta_page(uow, who.member, after, now)
+        if body["records"] or body["removed"]:
+            hub.audit.append(uow, _copy_audit(who, "copy.documents.delta", body, now))
+    return _signed(hub, body)
+
+
+def _copy_audit(who: Caller, action: str, body: dict[str, Any], now: datetime) -> AuditEntry:
+    return AuditEntry(
+        time=now,
+        member=who.member.code,
+        officer=who.officer,
+        action=action,
+        outcome=Outcome.OK,
+        detail={"records": len(body["records"]), "removed": len(body.get("removed", ()))},
+    )

@@ -74,6 +74,7 @@ async def status(node: NodeDep, _user: UserDep) -> dict[str, Any]:
         "member": node.settings.member,
         "hub_url": node.settings.hub_url,
         "hub": node.follower.state.as_dict(),
+        "offline_copy": node.copy.status() if node.copy else None,
     }
 
 

@@ -18,6 +18,7 @@ from policenet.node.documents_api import router as documents_router
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient, TunnelHubClient
 from policenet.node.officers import OfficerDirectory
+from policenet.node.offline import OfflineCopy
 from policenet.security.passwords import DEFAULT_ARGON2, Argon2Params
 from policenet.security.tls import node_client_context
 from policenet.settings import NodeSettings
@@ -62,7 +63,13 @@ def create_node(
     """Build the node: the one composition root of the node role."""
     store = store or open_store(settings.db_url)
     hub = hub or tunnel_to_hub(settings)
+    copy = (
+        OfflineCopy(store, hub, clock, refresh_seconds=settings.copy_refresh_seconds)
+        if settings.offline_copy
+        else None
+    )
     context = NodeContext(
+        copy=copy,
         settings=settings,
         store=store,
         officers=officer_directory(settings, store, argon2=argon2),
@@ -73,12 +80,19 @@ def create_node(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(context.follower.run()) if follow_events else None
+        tasks = []
+        if copy is not None:
+            await asyncio.to_thread(copy.load)
+        if follow_events:
+            tasks.append(asyncio.create_task(context.follower.run()))
+            if copy is not None:
+                tasks.append(asyncio.create_task(copy.run(settings.member)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await hub.aclose()

@@ -9,6 +9,7 @@ from datetime import datetime
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient
 from policenet.node.officers import OfficerDirectory
+from policenet.node.offline import OfflineCopy
 from policenet.settings import NodeSettings
 from policenet.store.ports import Store
 
@@ -21,3 +22,5 @@ class NodeContext:
     hub: HubClient
     follower: EventFollower
     clock: Callable[[], datetime]
+    copy: OfflineCopy | None = None
+    """The offline copy of travel documents (None when the settings turn it off)."""

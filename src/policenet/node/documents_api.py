@@ -10,16 +10,20 @@ check only. A bulk load is checked row by row here first
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from policenet.domain.officers import Role
-from policenet.errors import Forbidden
+from policenet.errors import Forbidden, PolicenetError, Unavailable
 from policenet.node.auth import NodeDep, NodeUser, UserDep
+from policenet.node.offline import OfflineCopy
 from policenet.node.uploads import upload_file
-from policenet.registers.documents.requests import CheckRequest, RecordsRequest
+from policenet.registers.documents.index import DocumentProbe
+from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
 
 router = APIRouter(prefix="/api/v1/documents")
 
@@ -34,10 +38,49 @@ def _may_report(user: NodeUser) -> None:
 
 @router.post("/check")
 async def check(body: CheckRequest, node: NodeDep, user: UserDep) -> Any:
-    """Check up to 10,000 documents; the answers come back in the same order."""
-    return await node.hub.post(
-        "/v1/documents/check", body.model_dump(exclude_none=True), officer=user.identity
-    )
+    """Check up to 10,000 documents; the answers come back in the same order.
+
+    When the hub cannot be reached and the node keeps an offline copy, the
+    answer comes from the copy: ``source`` is ``"copy"`` and ``copy_age_seconds``
+    says how old it is. Hits found there are re-checked with the hub later.
+    """
+    try:
+        return await node.hub.post(
+            "/v1/documents/check", body.model_dump(exclude_none=True), officer=user.identity
+        )
+    except Unavailable as exc:
+        if node.copy is None or node.copy.synced_at() is None:
+            raise Unavailable(
+                f"{exc.message}; this node has no offline copy to answer from"
+            ) from None
+        copy = node.copy
+        return await run_in_threadpool(_from_copy, copy, body, user.identity, node.clock())
+
+
+def _from_copy(
+    copy: OfflineCopy, body: CheckRequest, officer: str, now: datetime
+) -> dict[str, Any]:
+    answers: list[dict[str, Any]] = [{"index": i} for i in range(len(body.documents))]
+    probes: list[DocumentProbe] = []
+    items: list[dict[str, Any]] = []
+    positions: list[int] = []
+    for i, item in enumerate(body.documents):
+        try:
+            probes.append(probe_for(item, body.tolerant, now.date()))
+            items.append(item.model_dump(exclude_none=True))
+            positions.append(i)
+        except PolicenetError as exc:
+            answers[i]["error"] = exc.message
+    for position, hits in zip(positions, copy.answer(probes, items, officer), strict=True):
+        answers[position]["hits"] = [h.to_json() for h in hits]
+    synced = copy.synced_at()
+    return {
+        "checked_at": now.isoformat(),
+        "source": "copy",
+        "copy_synced_at": synced.isoformat() if synced else None,
+        "copy_age_seconds": round((now - synced).total_seconds()) if synced else None,
+        "answers": answers,
+    }
 
 
 @router.post("/records")

@@ -8,6 +8,7 @@ the block ends without an exception.
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,8 +23,10 @@ from policenet.domain.members import Member
 from policenet.domain.officers import Officer
 from policenet.errors import Conflict, NotFound
 from policenet.store.ports import (
+    CopyState,
     OfficerSession,
     PutOutcome,
+    Recheck,
     RecordChange,
     RecordPut,
     Store,
@@ -47,6 +50,9 @@ class _State:
     inbox: dict[int, Event] = field(default_factory=dict)
     records: dict[tuple[str, str], StoredRecord] = field(default_factory=dict)
     changes: list[RecordChange] = field(default_factory=list)
+    copies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    copy_states: dict[str, CopyState] = field(default_factory=dict)
+    rechecks: list[tuple[Recheck, bool]] = field(default_factory=list)
 
 
 class _Members:
@@ -278,6 +284,69 @@ class _Records:
         return sum(1 for reg, _ in self._s.records if reg == register)
 
 
+class _Copies:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def state(self, register: str) -> CopyState | None:
+        return self._s.copy_states.get(register)
+
+    def set_state(self, register: str, state: CopyState) -> None:
+        self._s.copy_states[register] = state
+
+    def put(self, register: str, entries: Sequence[Mapping[str, Any]]) -> None:
+        for entry in entries:
+            self._s.copies[(register, str(entry["key"]))] = dict(entry)
+
+    def keys_hashed(self, register: str, hashes: Sequence[str]) -> list[str]:
+        wanted = set(hashes)
+        return sorted(
+            k
+            for (reg, k) in self._s.copies
+            if reg == register and hashlib.sha256(k.encode()).hexdigest() in wanted
+        )
+
+    def remove_hashed(self, register: str, hashes: Sequence[str]) -> int:
+        wanted = set(hashes)
+        gone = [
+            k
+            for k in self._s.copies
+            if k[0] == register and hashlib.sha256(k[1].encode()).hexdigest() in wanted
+        ]
+        for k in gone:
+            del self._s.copies[k]
+        return len(gone)
+
+    def clear(self, register: str) -> None:
+        for k in [k for k in self._s.copies if k[0] == register]:
+            del self._s.copies[k]
+
+    def keys(self, register: str, after: str, limit: int) -> list[str]:
+        return sorted(k for (reg, k) in self._s.copies if reg == register and k > after)[:limit]
+
+    def get_many(self, register: str, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        return {k: e for k in keys if (e := self._s.copies.get((register, k))) is not None}
+
+
+class _Rechecks:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(
+        self, register: str, probe: Mapping[str, Any], officer: str | None, created: datetime
+    ) -> int:
+        new_id = len(self._s.rechecks) + 1
+        self._s.rechecks.append((Recheck(new_id, register, dict(probe), officer, created), False))
+        return new_id
+
+    def pending(self, register: str, limit: int) -> list[Recheck]:
+        return [r for r, done in self._s.rechecks if r.register == register and not done][:limit]
+
+    def done(self, ids: Sequence[int]) -> None:
+        finished = set(ids)
+        self._s.rechecks = [(r, done or r.id in finished) for r, done in self._s.rechecks]
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: _State) -> None:
         self.state = state
@@ -290,6 +359,8 @@ class MemoryUnitOfWork:
         self.system_tokens = _SystemTokens(state)
         self.inbox = _Inbox(state)
         self.records = _Records(state)
+        self.copies = _Copies(state)
+        self.rechecks = _Rechecks(state)
 
 
 class MemoryStore:

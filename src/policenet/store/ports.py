@@ -129,6 +129,64 @@ class RecordRepository(Protocol):
     def count(self, register: str) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CopyState:
+    """Where a node's offline copy of a register stands.
+
+    ``position`` is the hub's change-feed position the copy reflects;
+    ``snapshot_done`` is False while the first snapshot is still being paged
+    in (``snapshot_key`` is the last key received); ``hub_key`` is the hub's
+    signing key (base64) the copy was verified with, pinned at the first sync.
+    """
+
+    position: int
+    synced_at: datetime | None
+    hub_key: str
+    snapshot_done: bool
+    snapshot_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """An enquiry answered from the offline copy, to repeat with the hub when it is back."""
+
+    id: int
+    register: str
+    probe: Mapping[str, Any]
+    officer: str | None
+    created: datetime
+
+
+class CopyRepository(Protocol):
+    """A node's offline copy of a register: entries by key, as the hub sent them."""
+
+    def state(self, register: str) -> CopyState | None: ...
+    def set_state(self, register: str, state: CopyState) -> None: ...
+    def put(self, register: str, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Store entries (each has a ``key``), replacing any with the same key."""
+        ...
+
+    def keys_hashed(self, register: str, hashes: Sequence[str]) -> list[str]:
+        """The keys of stored entries whose key's SHA-256 (hex) is listed."""
+        ...
+
+    def remove_hashed(self, register: str, hashes: Sequence[str]) -> int:
+        """Drop entries whose key's SHA-256 (hex) is listed; returns how many went."""
+        ...
+
+    def clear(self, register: str) -> None: ...
+    def keys(self, register: str, after: str, limit: int) -> list[str]: ...
+    def get_many(self, register: str, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]: ...
+
+
+class RecheckRepository(Protocol):
+    def add(
+        self, register: str, probe: Mapping[str, Any], officer: str | None, created: datetime
+    ) -> int: ...
+    def pending(self, register: str, limit: int) -> list[Recheck]: ...
+    def done(self, ids: Sequence[int]) -> None: ...
+
+
 class MemberRepository(Protocol):
     def add(self, member: Member) -> None: ...
     def update(self, member: Member) -> None: ...
@@ -229,6 +287,10 @@ class UnitOfWork(Protocol):
     def inbox(self) -> InboxRepository: ...
     @property
     def records(self) -> RecordRepository: ...
+    @property
+    def copies(self) -> CopyRepository: ...
+    @property
+    def rechecks(self) -> RecheckRepository: ...
 
 
 class Store(Protocol):
@@ -242,12 +304,16 @@ class Store(Protocol):
 __all__ = [
     "AuditRepository",
     "CertificateRepository",
+    "CopyRepository",
+    "CopyState",
     "EventRepository",
     "InboxRepository",
     "MemberRepository",
     "OfficerRepository",
     "OfficerSession",
     "PutOutcome",
+    "Recheck",
+    "RecheckRepository",
     "RecordChange",
     "RecordPut",
     "RecordRepository",

@@ -225,16 +225,56 @@ register_changes = Table(
     sqlite_autoincrement=True,
 )
 
+# A node's offline copies of registers (ARCHITECTURE, "offline copy at nodes") and
+# the enquiries answered from them, to repeat with the hub once it is back.
+
+copy_entries = Table(
+    "copy_entries",
+    metadata,
+    Column("register", String(32), primary_key=True),
+    Column("key", String(160), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("entry", Text(), nullable=False),
+    Index(None, "register", "key_hash"),
+)
+
+copy_state = Table(
+    "copy_state",
+    metadata,
+    Column("register", String(32), primary_key=True),
+    Column("position", BigInteger(), nullable=False),
+    Column("synced_at", UtcDateTime(), nullable=True),
+    Column("hub_key", Text(), nullable=False),
+    Column("snapshot_done", Boolean(), nullable=False),
+    Column("snapshot_key", String(160), nullable=False),
+)
+
+rechecks = Table(
+    "rechecks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("register", String(32), nullable=False),
+    Column("probe", Text(), nullable=False),
+    Column("officer", String(64), nullable=True),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("done", Boolean(), nullable=False),
+    Index(None, "register", "done", "id"),
+    sqlite_autoincrement=True,
+)
+
 __all__ = [
     "UtcDateTime",
     "audit_entries",
     "certificates",
+    "copy_entries",
+    "copy_state",
     "events",
     "inbox",
     "members",
     "metadata",
     "officer_sessions",
     "officers",
+    "rechecks",
     "register_changes",
     "register_records",
     "system_tokens",

@@ -55,6 +55,7 @@ from policenet.store.ports import (
     SystemToken,
     UnitOfWork,
 )
+from policenet.store.sql_copies import SqlCopies, SqlRechecks
 from policenet.store.sql_records import SqlRecords
 
 APPEND_LOCK_KEY = 0x706F_6C6E_6170_7031
@@ -527,6 +528,8 @@ class SqlUnitOfWork:
         self.system_tokens = SqlSystemTokens(connection)
         self.inbox = SqlInbox(connection)
         self.records = SqlRecords(connection, self._lock_appends)
+        self.copies = SqlCopies(connection)
+        self.rechecks = SqlRechecks(connection)
 
     def _lock_appends(self) -> None:
         # SQLite needs nothing: BEGIN IMMEDIATE already made this the only writer.

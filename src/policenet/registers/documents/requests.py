@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from policenet.errors import InvalidField
+from policenet.registers.documents.codec import parse_document_type
+from policenet.registers.documents.index import DocumentProbe, probe_from_mrz
+from policenet.registers.documents.mrz import parse_mrz
 
 MAX_CHECK_BATCH = 10_000
 """Documents in one check, rows in one report: what a border system sends at once."""
@@ -27,3 +33,20 @@ class CheckRequest(BaseModel):
 class RecordsRequest(BaseModel):
     rows: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_CHECK_BATCH)
     all_or_nothing: bool = Field(False, description="apply no row unless every row is good")
+
+
+def probe_for(item: DocumentItem, tolerant: bool, today: date) -> DocumentProbe:
+    """The index probe for one item: from its MRZ if given, else its number (and state, type).
+
+    Raises InvalidField naming what is wrong with the item.
+    """
+    if item.mrz:
+        return probe_from_mrz(parse_mrz(item.mrz, today), tolerant=tolerant)
+    if not item.number:
+        raise InvalidField("number", "give a document number or an mrz")
+    return DocumentProbe(
+        number=item.number,
+        issuing_state=item.issuing_state or None,
+        document_type=parse_document_type(item.document_type or "") or None,
+        tolerant=tolerant,
+    )

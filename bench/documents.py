@@ -1,0 +1,822 @@
+"""Travel documents register benchmarks, side by side with PostgreSQL (the named peer).
+
+Two benchmarks, each writing a JSON result and printing a short table:
+
+``index`` (``bench/results/documents-<N>.json``), in one process:
+
+- lookups per second at N records: our :class:`DocumentIndex` (one probe per
+  ``search`` call, and ``search_many`` of 10,000 probes) against PostgreSQL 15
+  holding the same records with a B-tree index on the number (one prepared
+  ``SELECT ... WHERE number = $1`` per lookup over TCP loopback, and one query
+  per 10,000 numbers: ``= ANY(array)`` and a join against ``unnest``);
+  half the probes are numbers that were loaded, half are not; medians over
+  several repetitions after a warm-up;
+- memory: the index's own count (:meth:`DocumentIndex.memory_bytes`), what
+  tracemalloc sees while building it, and the RSS delta; extrapolated to
+  10^8 records; PostgreSQL's table and index sizes on disk;
+- load time: ``add_keys`` from a file of natural keys against ``COPY`` of the
+  CSV plus ``CREATE INDEX``.
+
+``tunnel`` (``bench/results/documents-tunnel.json``): a real hub and five
+nodes (:class:`policenet.demo.network.DemoNetwork`, TLS 1.3, client
+certificates, SQLite), M documents stored at the hub, and checks sent by a
+Metropolitan Police officer to the Met's node, which forwards them through
+its tunnel: batches of 10,000 (documents/s) and single checks from 50
+concurrent clients (p50/p99 latency). PostgreSQL answers the same lookups
+with no network hop, no TLS, no audit and no access decisions: the
+comparison says what the whole enquiry path costs over a bare lookup.
+
+Run from the repository root: ``.venv/bin/python -m bench.documents index
+--records 1000000`` (see bench/README.md). Measurements only: nothing here
+asserts a goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import platform
+import secrets
+import shutil
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psycopg
+
+from bench.synthetic_documents import CSV_COLUMNS, SyntheticRegister, write_files
+from policenet.demo.network import DemoNetwork
+from policenet.domain.envelope import Envelope
+from policenet.registers.documents.codec import to_payload
+from policenet.registers.documents.index import DocumentIndex, DocumentProbe
+from policenet.registers.documents.record import natural_key
+from policenet.security.passwords import totp_now
+from policenet.store.database import open_store
+from policenet.store.ports import RecordPut
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+BATCH = 10_000
+EXTRAPOLATE_TO = 100_000_000
+TUNNEL_OWNERS = {"USA": "ncb-us", "GBR": "ncb-gb", "FRA": "ncb-fr"}
+"""The demo network's NCBs, and the issuing states whose documents they may own."""
+TUNNEL_STATES = tuple(TUNNEL_OWNERS)
+
+TABLE_SQL = """
+CREATE TABLE documents (
+    issuing_state text NOT NULL,
+    document_type text NOT NULL,
+    number text NOT NULL,
+    status text NOT NULL,
+    issue_date date,
+    expiry_date date,
+    reported_date date,
+    reference text NOT NULL
+)"""
+PG_SINGLE = "SELECT issuing_state, document_type, number FROM documents WHERE number = %s"
+PG_BATCHED = {
+    "any": "SELECT issuing_state, document_type, number FROM documents WHERE number = ANY(%s)",
+    "unnest": (
+        "SELECT p.i, d.issuing_state, d.document_type, d.number "
+        "FROM unnest(%s::text[]) WITH ORDINALITY AS p(number, i) "
+        "JOIN documents d ON d.number = p.number"
+    ),
+}
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def every(step: int, what: str, total: int) -> Callable[[int], None]:
+    """A progress callback printing a line each time ``step`` more items are done."""
+    mark = [0]
+
+    def progress(done: int) -> None:
+        if done - mark[0] >= step or done == total:
+            mark[0] = done
+            say(f"{what}: {done:,} of {total:,}")
+
+    return progress
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def environment(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    memory = next(
+        int(line.split()[1]) * 1024
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    settings = {
+        name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+        for name in ("shared_buffers", "work_mem", "maintenance_work_mem", "jit")
+    }
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_bytes": memory,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "psycopg": psycopg.__version__,
+        "postgresql": conn.execute("SELECT version()").fetchone()[0],  # type: ignore[index]
+        "postgresql_settings": settings,
+    }
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new database ``policenet_bench_<random>`` on the local server, dropped afterwards."""
+    name = f"policenet_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    say(f"PostgreSQL scratch database {name} created")
+    try:
+        yield PG_ADMIN.replace("dbname=postgres", f"dbname={name}")
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        say(f"PostgreSQL scratch database {name} dropped")
+
+
+def pg_load(conn: psycopg.Connection[Any], csv_path: Path, total: int) -> dict[str, float]:
+    """(Re)create the table, COPY the CSV in, index the number, analyse; seconds per step."""
+    conn.execute("DROP TABLE IF EXISTS documents")
+    conn.execute(TABLE_SQL)
+    progress = every(max(total // 5, 1), "PostgreSQL COPY (approx. rows)", total)
+    size, sent = csv_path.stat().st_size, 0
+    started = time.perf_counter()
+    columns = ", ".join(CSV_COLUMNS)
+    with (
+        csv_path.open("rb") as source,
+        conn.cursor().copy(
+            f"COPY documents ({columns}) FROM STDIN (FORMAT csv, HEADER true)"
+        ) as copy,
+    ):
+        while data := source.read(1 << 20):
+            copy.write(data)
+            sent += len(data)
+            progress(min(total, round(total * sent / size)))
+    copied = time.perf_counter()
+    conn.execute("CREATE INDEX documents_number ON documents (number)")
+    indexed = time.perf_counter()
+    conn.execute("VACUUM ANALYZE documents")
+    analysed = time.perf_counter()
+    return {
+        "copy_s": copied - started,
+        "create_index_s": indexed - copied,
+        "load_s": indexed - started,
+        "vacuum_analyze_s": analysed - indexed,
+    }
+
+
+def keys_from(path: Path, total: int) -> Iterator[str]:
+    progress = every(max(total // 5, 1), "index add_keys", total)
+    with path.open(encoding="ascii") as lines:
+        for done, line in enumerate(lines, start=1):
+            yield line[:-1]
+            if done % 100_000 == 0 or done == total:
+                progress(done)
+
+
+def build_index(keys_path: Path, total: int) -> tuple[DocumentIndex, float]:
+    index = DocumentIndex()
+    started = time.perf_counter()
+    index.add_keys(keys_from(keys_path, total))
+    return index, time.perf_counter() - started
+
+
+def median_of(runs: Sequence[float]) -> dict[str, Any]:
+    return {"median": statistics.median(runs), "runs": [round(r, 1) for r in runs]}
+
+
+# --- lookups --------------------------------------------------------------------------
+
+
+def ours_single(index: DocumentIndex, probes: Sequence[DocumentProbe]) -> tuple[float, int]:
+    search, hits = index.search, 0
+    started = time.perf_counter()
+    for probe in probes:
+        hits += len(search(probe))
+    return len(probes) / (time.perf_counter() - started), hits
+
+
+def ours_batched(index: DocumentIndex, probes: Sequence[DocumentProbe]) -> tuple[float, int]:
+    hits = 0
+    started = time.perf_counter()
+    for at in range(0, len(probes), BATCH):
+        hits += sum(map(len, index.search_many(probes[at : at + BATCH])))
+    return len(probes) / (time.perf_counter() - started), hits
+
+
+def pg_single(conn: psycopg.Connection[Any], numbers: Sequence[str]) -> tuple[float, int]:
+    cursor, hits = conn.cursor(), 0
+    started = time.perf_counter()
+    for number in numbers:
+        cursor.execute(PG_SINGLE, (number,), prepare=True)
+        hits += len(cursor.fetchall())
+    return len(numbers) / (time.perf_counter() - started), hits
+
+
+def pg_batched(
+    conn: psycopg.Connection[Any], numbers: Sequence[str], query: str, seqscan: bool = True
+) -> tuple[float, int]:
+    """One query per batch; ``seqscan`` False forbids sequential scans (planner hint)."""
+    cursor, hits = conn.cursor(), 0
+    if not seqscan:
+        conn.execute("SET enable_seqscan = off")
+    started = time.perf_counter()
+    for at in range(0, len(numbers), BATCH):
+        cursor.execute(query, (list(numbers[at : at + BATCH]),), prepare=True)
+        hits += len(cursor.fetchall())
+    rate = len(numbers) / (time.perf_counter() - started)
+    if not seqscan:
+        conn.execute("SET enable_seqscan = on")
+    return rate, hits
+
+
+def explain(
+    conn: psycopg.Connection[Any], query: str, numbers: list[str], seqscan: bool = True
+) -> list[str]:
+    """The plan PostgreSQL picks for one batch (lines cut to 160 characters)."""
+    conn.execute(f"SET enable_seqscan = {'on' if seqscan else 'off'}")
+    rows = conn.execute(f"EXPLAIN {query}", (numbers,)).fetchall()
+    conn.execute("SET enable_seqscan = on")
+    return [str(row[0])[:160] for row in rows]
+
+
+def measure_lookups(
+    index: DocumentIndex,
+    conn: psycopg.Connection[Any],
+    probes: Sequence[tuple[str, str, bool]],
+    misses: Sequence[tuple[str, str, bool]],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Lookups/s of each case over several repetitions (the first a warm-up), and ratios.
+
+    PostgreSQL's batched query has three forms (``= ANY``, a join against
+    ``unnest``, and that join with sequential scans forbidden); the ratio is
+    taken against the fastest. ``= ANY`` returns each matching row once even
+    when a number is probed twice, so its row count may be lower; the others
+    answer every probe. The ``no_hits`` cases (only absent numbers) show the
+    cost of a probe without the cost of building a hit.
+    """
+    numbers = [number for _, number, _ in probes]
+    objects = [DocumentProbe(number) for number in numbers]
+    missing = [number for _, number, _ in misses]
+    missing_objects = [DocumentProbe(number) for number in missing]
+    single_n, batched_n = args.single_probes, args.batches * BATCH
+    forms = {
+        "any": (PG_BATCHED["any"], True),
+        "unnest": (PG_BATCHED["unnest"], True),
+        "unnest_no_seqscan": (PG_BATCHED["unnest"], False),
+    }
+    cases: dict[str, Callable[[], tuple[float, int]]] = {
+        "ours_single": lambda: ours_single(index, objects[:single_n]),
+        "ours_batched": lambda: ours_batched(index, objects[:batched_n]),
+        "postgresql_single": lambda: pg_single(conn, numbers[:single_n]),
+        **{
+            f"postgresql_batched_{name}": (
+                lambda form=form: pg_batched(conn, numbers[:batched_n], *form)
+            )
+            for name, form in forms.items()
+        },
+        "ours_batched_no_hits": lambda: ours_batched(index, missing_objects[:batched_n]),
+        "postgresql_batched_unnest_no_hits": lambda: pg_batched(
+            conn, missing[:batched_n], PG_BATCHED["unnest"]
+        ),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in cases}
+    hits: dict[str, int] = {}
+    for repetition in range(args.repeats + 1):  # the first is a warm-up
+        for name, case in cases.items():
+            rate, found = case()
+            hits[name] = found
+            if repetition:
+                rates[name].append(rate)
+        say(
+            f"lookups repetition {repetition or 'warm-up'}: "
+            + ", ".join(f"{name} {rates[name][-1] if repetition else 0:,.0f}/s" for name in cases)
+        )
+    result: dict[str, Any] = {name: median_of(runs) for name, runs in rates.items()}
+    pg_best = max(
+        (f"postgresql_batched_{name}" for name in forms),
+        key=lambda name: result[name]["median"],
+    )
+    result["ratio_single_ours_over_postgresql"] = (
+        result["ours_single"]["median"] / result["postgresql_single"]["median"]
+    )
+    result["ratio_batched_ours_over_postgresql"] = (
+        result["ours_batched"]["median"] / result[pg_best]["median"]
+    )
+    result["postgresql_batched_best"] = pg_best
+    result["hits_per_repetition"] = hits
+    result["hits_agree"] = (
+        hits["ours_single"] == hits["postgresql_single"]
+        and hits["ours_batched"] == hits["postgresql_batched_unnest"]
+        and hits["ours_batched_no_hits"] == hits["postgresql_batched_unnest_no_hits"]
+    )
+    result["postgresql_plans"] = {
+        name: explain(conn, query, numbers[:BATCH], seqscan)
+        for name, (query, seqscan) in forms.items()
+    }
+    return result
+
+
+# --- index benchmark ------------------------------------------------------------------
+
+
+def run_index(args: argparse.Namespace) -> dict[str, Any]:
+    total = args.records
+    work = Path(tempfile.mkdtemp(prefix="policenet-bench-", dir=args.workdir))
+    try:
+        csv_path, keys_path = work / "documents.csv", work / "keys.txt"
+        say(f"generating {total:,} synthetic records in {work}")
+        register = SyntheticRegister(args.seed)
+        started = time.perf_counter()
+        write_files(register, total, csv_path, keys_path, every(1_000_000, "generated", total))
+        generation = {
+            "seconds": time.perf_counter() - started,
+            "csv_bytes": csv_path.stat().st_size,
+            "issuing_states": len({s.state for s in register.streams if s.count}),
+        }
+        probe_count = max(args.single_probes, args.batches * BATCH)
+        probes = register.probes(probe_count, args.present, args.seed + 1)
+        misses = register.probes(args.batches * BATCH, 0.0, args.seed + 2)
+        load_repeats = args.load_repeats or (3 if total <= 2_000_000 else 1)
+
+        # (b) memory and (c) load time of our index: the first build in a fresh process
+        # gives the RSS delta; tracemalloc (which slows allocation) gets a build of its own.
+        gc.collect()
+        rss_before = rss_bytes()
+        index, first_load = build_index(keys_path, total)
+        gc.collect()
+        rss_delta = rss_bytes() - rss_before
+        memory_bytes, records = index.memory_bytes(), len(index)
+        ours_loads = [first_load]
+        for _ in range(load_repeats - 1):
+            del index
+            gc.collect()
+            index, seconds = build_index(keys_path, total)
+            ours_loads.append(seconds)
+        del index
+        gc.collect()
+        say("building the index once more under tracemalloc")
+        tracemalloc.start()
+        index, traced_load = build_index(keys_path, total)
+        traced, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+        with scratch_database() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+            env = environment(conn)
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            pg_loads = []
+            for repetition in range(load_repeats):
+                say(f"PostgreSQL load {repetition + 1} of {load_repeats}")
+                pg_loads.append(pg_load(conn, csv_path, total))
+            sizes = conn.execute(
+                "SELECT pg_total_relation_size('documents'), pg_relation_size('documents'), "
+                "pg_relation_size('documents_number'), count(*) FROM documents"
+            ).fetchone()
+            assert sizes is not None
+            say("measuring lookups")
+            lookups = measure_lookups(index, conn, probes, misses, args)
+        per_record = {
+            "memory_bytes_method": memory_bytes / records,
+            "tracemalloc_current": traced / records,
+            "tracemalloc_peak_while_loading": traced_peak / records,
+            "rss_delta": rss_delta / records,
+        }
+        return {
+            "benchmark": "documents-index",
+            "peer": "PostgreSQL, B-tree index on documents(number)",
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": " ".join(["python -m bench.documents", *sys.argv[1:]]),
+            "environment": env,
+            "parameters": {
+                "records": total,
+                "seed": args.seed,
+                "present_fraction": args.present,
+                "single_probes_per_repetition": args.single_probes,
+                "batched_probes_per_repetition": args.batches * BATCH,
+                "batch_size": BATCH,
+                "repetitions": args.repeats,
+                "load_repetitions": load_repeats,
+                "postgresql_session": {"maintenance_work_mem": "1GB"},
+                "postgresql_connection": "TCP 127.0.0.1:5432, psycopg 3, prepared statements",
+            },
+            "generation": generation,
+            "lookups_per_second": lookups,
+            "memory": {
+                "records_in_index": records,
+                "index_bytes": {
+                    "memory_bytes_method": memory_bytes,
+                    "tracemalloc_current": traced,
+                    "tracemalloc_peak_while_loading": traced_peak,
+                    "rss_delta": rss_delta,
+                },
+                "bytes_per_record": per_record,
+                "extrapolated_to_100m_bytes": {
+                    name: value * EXTRAPOLATE_TO for name, value in per_record.items()
+                },
+                "extrapolation_note": (
+                    f"linear extrapolation from {total:,} records to {EXTRAPOLATE_TO:,}; "
+                    "not measured"
+                ),
+                "postgresql": {
+                    "rows": sizes[3],
+                    "total_relation_bytes": sizes[0],
+                    "table_bytes": sizes[1],
+                    "number_index_bytes": sizes[2],
+                    "note": "on disk, the whole row (status, dates, reference) with the key",
+                },
+            },
+            "load_seconds": {
+                "ours_add_keys": median_of(ours_loads),
+                "ours_add_keys_under_tracemalloc": traced_load,
+                "postgresql_copy_plus_create_index": median_of([x["load_s"] for x in pg_loads]),
+                "postgresql_steps": pg_loads,
+            },
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_index_table(result: dict[str, Any]) -> None:
+    lookups, memory, load = (
+        result["lookups_per_second"],
+        result["memory"],
+        result["load_seconds"],
+    )
+    best = lookups["postgresql_batched_best"]
+    n = result["parameters"]["records"]
+    print(f"\ntravel documents at {n:,} records (medians)")
+    print(f"{'':34}{'ours':>14}{'PostgreSQL':>14}{'ours/PG':>10}")
+    rows = [
+        (
+            "single lookups/s",
+            lookups["ours_single"]["median"],
+            lookups["postgresql_single"]["median"],
+        ),
+        (
+            f"batched lookups/s ({best.removeprefix('postgresql_batched_')})",
+            lookups["ours_batched"]["median"],
+            lookups[best]["median"],
+        ),
+    ]
+    for label, ours, peer in rows:
+        print(f"{label:34}{ours:>14,.0f}{peer:>14,.0f}{ours / peer:>10.2f}")
+    ours_load = load["ours_add_keys"]["median"]
+    pg_load_s = load["postgresql_copy_plus_create_index"]["median"]
+    print(f"{'load seconds':34}{ours_load:>14.1f}{pg_load_s:>14.1f}{ours_load / pg_load_s:>10.2f}")
+    per = memory["bytes_per_record"]
+    pg_per = memory["postgresql"]["total_relation_bytes"] / memory["postgresql"]["rows"]
+    print(f"{'bytes/record (memory_bytes)':34}{per['memory_bytes_method']:>14.1f}{pg_per:>14.1f}")
+    print(f"{'bytes/record (tracemalloc peak)':34}{per['tracemalloc_peak_while_loading']:>14.1f}")
+    print(f"{'bytes/record (RSS delta)':34}{per['rss_delta']:>14.1f}")
+    gib = memory["extrapolated_to_100m_bytes"]["memory_bytes_method"] / 2**30
+    print(f"100M records, extrapolated: {gib:.2f} GiB (index arrays)")
+    print(
+        f"{'batched, absent numbers only':34}{lookups['ours_batched_no_hits']['median']:>14,.0f}"
+        f"{lookups['postgresql_batched_unnest_no_hits']['median']:>14,.0f}"
+    )
+    print(f"hits agree between ours and PostgreSQL: {lookups['hits_agree']}")
+
+
+# --- through node and tunnel ----------------------------------------------------------
+
+
+def load_hub_store(network: DemoNetwork, register: SyntheticRegister, total: int) -> float:
+    """Store ``total`` records at the hub directly, owned by the issuing country's NCB."""
+    now = datetime.now(UTC)
+    store = open_store(network.hub_settings().db_url)
+    started = time.perf_counter()
+    try:
+        for chunk in register.chunks(total, every(50_000, "stored at the hub", total)):
+            puts = [
+                RecordPut(
+                    natural_key(doc),
+                    to_payload(doc),
+                    Envelope(
+                        owner=TUNNEL_OWNERS[doc.issuing_state],
+                        created=now,
+                        review_due=now + timedelta(days=365),
+                    ),
+                )
+                for doc in chunk.documents()
+            ]
+            for at in range(0, len(puts), BATCH):
+                with store.unit_of_work() as uow:
+                    uow.records.put_many("documents", puts[at : at + BATCH], now)
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+def percentiles(latencies: Sequence[float]) -> dict[str, float]:
+    ms = np.array(latencies) * 1000
+    return {
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()),
+    }
+
+
+async def concurrent_singles(
+    call: Callable[[str], Any], numbers: Sequence[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """``args.clients`` workers, each sending one lookup at a time, until ``args.singles``
+    lookups are done or ``args.single_seconds`` have passed."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    feed = iter(numbers)
+    deadline = time.monotonic() + args.single_seconds
+
+    async def worker() -> None:
+        while len(latencies) + len(failures) < args.singles and time.monotonic() < deadline:
+            number = next(feed)
+            started = time.perf_counter()
+            try:
+                await call(number)
+                latencies.append(time.perf_counter() - started)
+            except Exception as exc:  # counted and reported, the run goes on
+                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(args.clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "clients": args.clients,
+        "lookups": len(latencies),
+        "failures": len(failures),
+        "first_failures": failures[:3],
+        "seconds": elapsed,
+        "lookups_per_second": len(latencies) / elapsed,
+        **(percentiles(latencies) if latencies else {}),
+    }
+
+
+async def node_measurements(
+    network: DemoNetwork, probes: Sequence[tuple[str, str, bool]], args: argparse.Namespace
+) -> dict[str, Any]:
+    login = next(x for x in network.logins if x.node == "met")
+    web_cert = network.node_dir("met") / "tls" / "web.pem"
+    async with httpx.AsyncClient(
+        base_url=login.url,
+        verify=ssl.create_default_context(cafile=str(web_cert)),
+        timeout=120.0,
+        limits=httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients),
+    ) as client:
+        answer = await client.post(
+            "/api/v1/login",
+            json={
+                "username": login.username,
+                "password": login.password,
+                "otp": totp_now(login.totp_secret, datetime.now(UTC)),
+            },
+        )
+        answer.raise_for_status()
+        client.headers["authorization"] = f"Bearer {answer.json()['token']}"
+
+        async def check(numbers: Sequence[str]) -> int:
+            body = {"documents": [{"number": n} for n in numbers]}
+            reply = await client.post("/api/v1/documents/check", json=body)
+            if reply.status_code != 200:
+                raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:200]}")
+            return sum(1 for a in reply.json()["answers"] if a.get("hits"))
+
+        numbers = [number for _, number, _ in probes]
+        batches = [numbers[at : at + BATCH] for at in range(0, args.batches * BATCH, BATCH)]
+        await check(batches[0])  # warm-up
+        seconds: list[float] = []
+        answered_with_hits = 0
+        for n, batch in enumerate(batches, start=1):
+            started = time.perf_counter()
+            answered_with_hits += await check(batch)
+            seconds.append(time.perf_counter() - started)
+            say(f"node batch {n} of {len(batches)}: {seconds[-1]:.2f} s")
+        singles_from = args.batches * BATCH
+        await concurrent_singles(lambda n: check([n]), numbers[singles_from:], _warm_up(args))
+        singles = await concurrent_singles(lambda n: check([n]), numbers[singles_from:], args)
+    return {
+        "batched": {
+            "batches": len(batches),
+            "batch_size": BATCH,
+            "seconds": [round(s, 3) for s in seconds],
+            "documents_per_second_median_batch": BATCH / statistics.median(seconds),
+            "documents_per_second_overall": len(batches) * BATCH / sum(seconds),
+            "documents_with_hits": answered_with_hits,
+        },
+        "single_concurrent": singles,
+    }
+
+
+def _warm_up(args: argparse.Namespace) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), "singles": 4 * args.clients, "single_seconds": 30})
+
+
+async def pg_measurements(
+    dsn: str, probes: Sequence[tuple[str, str, bool]], args: argparse.Namespace
+) -> dict[str, Any]:
+    numbers = [number for _, number, _ in probes]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        seconds, found = [], 0
+        for at in range(0, args.batches * BATCH, BATCH):
+            rate, hits = pg_batched(conn, numbers[at : at + BATCH], PG_BATCHED["unnest"])
+            seconds.append(BATCH / rate)
+            found += hits
+    connections = [
+        await psycopg.AsyncConnection.connect(dsn, autocommit=True) for _ in range(args.clients)
+    ]
+    idle = list(connections)
+
+    async def lookup(number: str) -> None:
+        conn = idle.pop()
+        try:
+            cursor = await conn.execute(PG_SINGLE, (number,), prepare=True)
+            await cursor.fetchall()
+        finally:
+            idle.append(conn)
+
+    try:
+        singles_from = args.batches * BATCH
+        await concurrent_singles(lookup, numbers[singles_from:], _warm_up(args))
+        singles = await concurrent_singles(lookup, numbers[singles_from:], args)
+    finally:
+        for conn in connections:
+            await conn.close()
+    return {
+        "batched": {
+            "query": PG_BATCHED["unnest"],
+            "documents_per_second_median_batch": BATCH / statistics.median(seconds),
+            "documents_per_second_overall": len(seconds) * BATCH / sum(seconds),
+            "rows_found": found,
+        },
+        "single_concurrent": singles,
+    }
+
+
+def run_tunnel(args: argparse.Namespace) -> dict[str, Any]:
+    total = args.documents
+    work = Path(tempfile.mkdtemp(prefix="policenet-bench-", dir=args.workdir))
+    network = DemoNetwork(work / "net")
+    try:
+        say(f"creating a hub and five nodes in {network.root}")
+        network.create(fast_hashing=True)
+        register = SyntheticRegister(args.seed, states=TUNNEL_STATES)
+        store_s = load_hub_store(network, register, total)
+        csv_path = work / "documents.csv"
+        # the same records again (same seed), as CSV for PostgreSQL
+        twin = SyntheticRegister(args.seed, states=TUNNEL_STATES)
+        write_files(twin, total, csv_path, work / "keys.txt")
+        say("starting the hub and the nodes")
+        started = time.perf_counter()
+        network.start_hub()
+        network.start_nodes()
+        network.wait_until_up(timeout=300)
+        startup_s = time.perf_counter() - started
+        runs: dict[str, Any] = {}
+        with scratch_database() as dsn:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                env = environment(conn)
+                pg_load(conn, csv_path, total)
+            for fraction in args.present:
+                say(f"checks with {fraction:.1%} of the numbers present")
+                probes = register.probes(
+                    args.batches * BATCH + args.singles + 10 * args.clients,
+                    fraction,
+                    args.seed + 1,
+                )
+                node = asyncio.run(node_measurements(network, probes, args))
+                peer = asyncio.run(pg_measurements(dsn, probes, args))
+                runs[f"present_{fraction}"] = {
+                    "present_fraction": fraction,
+                    "through_node_and_tunnel": node,
+                    "postgresql_direct": peer,
+                }
+        return {
+            "benchmark": "documents-tunnel",
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": " ".join(["python -m bench.documents", *sys.argv[1:]]),
+            "environment": env,
+            "what_is_compared": (
+                "policenet: an officer's HTTPS request to the Met's node, forwarded through the "
+                "node's mTLS tunnel to the hub, which searches its index, reads the hit records "
+                "from SQLite, decides access, appends an audit entry and hit events, and answers "
+                "back the same way. PostgreSQL: the same lookups sent straight to the database "
+                "over loopback TCP (no TLS, no node, no audit, no access decisions). All processes "
+                "(benchmark client, hub, five nodes, PostgreSQL) share the same CPUs."
+            ),
+            "parameters": {
+                "documents": total,
+                "issuing_states": list(TUNNEL_STATES),
+                "seed": args.seed,
+                "batches": args.batches,
+                "batch_size": BATCH,
+                "clients": args.clients,
+                "singles": args.singles,
+                "single_seconds_limit": args.single_seconds,
+            },
+            "setup_seconds": {"store_at_hub": store_s, "start_network": startup_s},
+            "runs": runs,
+        }
+    finally:
+        network.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_tunnel_table(result: dict[str, Any]) -> None:
+    print(
+        f"\ntravel documents through node and tunnel, {result['parameters']['documents']:,} stored"
+    )
+    for run in result["runs"].values():
+        node, peer = run["through_node_and_tunnel"], run["postgresql_direct"]
+        print(f"-- {run['present_fraction']:.1%} of the numbers present")
+        print(f"{'':36}{'node+tunnel':>14}{'PostgreSQL':>14}")
+        print(
+            f"{'batches of 10,000: documents/s':36}"
+            f"{node['batched']['documents_per_second_median_batch']:>14,.0f}"
+            f"{peer['batched']['documents_per_second_median_batch']:>14,.0f}"
+        )
+        clients = node["single_concurrent"]["clients"]
+        for name in ("p50_ms", "p99_ms"):
+            label = f"single, {clients} clients: {name}"
+            print(
+                f"{label:36}"
+                f"{node['single_concurrent'].get(name, float('nan')):>14.1f}"
+                f"{peer['single_concurrent'].get(name, float('nan')):>14.1f}"
+            )
+        print(
+            f"{'single: lookups/s':36}"
+            f"{node['single_concurrent']['lookups_per_second']:>14,.0f}"
+            f"{peer['single_concurrent']['lookups_per_second']:>14,.0f}"
+        )
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.documents", description=__doc__)
+    parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--workdir", help="where to write the temporary files (default: $TMPDIR)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON result")
+    commands = parser.add_subparsers(dest="command", required=True)
+    index = commands.add_parser("index", help="lookups, memory and load time in one process")
+    index.add_argument("--records", type=int, default=1_000_000)
+    index.add_argument("--repeats", type=int, default=7, help="measured repetitions (>= 5)")
+    index.add_argument("--load-repeats", type=int, default=0, help="0: 3 up to 2M records, else 1")
+    index.add_argument("--single-probes", type=int, default=20_000)
+    index.add_argument("--batches", type=int, default=5, help="batches of 10,000 per repetition")
+    index.add_argument("--present", type=float, default=0.5, help="share of probes loaded")
+    tunnel = commands.add_parser("tunnel", help="checks through a real node and hub")
+    tunnel.add_argument("--documents", type=int, default=200_000)
+    tunnel.add_argument("--batches", type=int, default=10)
+    tunnel.add_argument("--clients", type=int, default=50)
+    tunnel.add_argument("--singles", type=int, default=5_000, help="single checks at most")
+    tunnel.add_argument("--single-seconds", type=float, default=60.0, help="time limit")
+    tunnel.add_argument(
+        "--present", type=float, nargs="+", default=[0.5, 0.001], help="shares of probes stored"
+    )
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.command == "index":
+        result = run_index(args)
+        path = args.out / f"documents-{args.records}.json"
+        print_index_table(result)
+    else:
+        result = run_tunnel(args)
+        path = args.out / "documents-tunnel.json"
+        print_tunnel_table(result)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    say(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
