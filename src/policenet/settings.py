@@ -12,9 +12,12 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from policenet.domain.cases import DeadlinePolicy
+from policenet.domain.registers import RegisterName
 from policenet.errors import InvalidField, InvalidInput
 
 HUB_FILE = "hub.toml"
@@ -51,6 +54,35 @@ class HubSettings:
     """How often the hub signs a new audit tree head when the log has grown."""
     event_heartbeat_seconds: float = 15.0
     """Idle time after which the event stream sends a heartbeat line."""
+    case_deadline_hours: float = 48.0
+    """How long the owner's NCB has to confirm or reject a hit."""
+    urgent_case_deadline_minutes: float = 60.0
+    """The same for an urgent hit (for instance on a wanted person)."""
+    case_deadlines_by_register: tuple[str, ...] = ()
+    """Per-register deadlines overriding the two above, as ``"register=hours/urgent_minutes"``,
+    e.g. ``["persons=24/30"]``."""
+
+    def deadline_policy(self) -> DeadlinePolicy:
+        """The case deadlines these settings give (InvalidField for a malformed entry)."""
+        per_register: dict[RegisterName, tuple[timedelta, timedelta]] = {}
+        for entry in self.case_deadlines_by_register:
+            try:
+                name, spans = entry.split("=", 1)
+                hours, minutes = spans.split("/", 1)
+                per_register[RegisterName(name.strip())] = (
+                    timedelta(hours=float(hours)),
+                    timedelta(minutes=float(minutes)),
+                )
+            except ValueError:
+                raise InvalidField(
+                    "case_deadlines_by_register",
+                    f"{entry!r} is not register=hours/urgent_minutes, e.g. persons=24/30",
+                ) from None
+        return DeadlinePolicy(
+            routine=timedelta(hours=self.case_deadline_hours),
+            urgent=timedelta(minutes=self.urgent_case_deadline_minutes),
+            per_register=per_register,
+        )
 
     @property
     def ca_dir(self) -> Path:

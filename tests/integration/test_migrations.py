@@ -41,6 +41,9 @@ SCHEMA_TABLES = {
     "copy_entries",
     "copy_state",
     "rechecks",
+    "cases",
+    "case_timeline",
+    "messages",
 }
 
 

@@ -126,6 +126,8 @@ class DemoNetwork:
     logins: list[Login] = field(default_factory=list)
     node_ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    case_number: str = ""
+    """The follow-up case the scripted hit opened (set by the script)."""
 
     @property
     def hub_dir(self) -> Path:

@@ -62,6 +62,11 @@ class NodeSession:
         expect(answer.status_code == 200, f"GET {path} failed: {answer.status_code} {answer.text}")
         return answer.json()
 
+    def post(self, path: str, body: Any) -> Any:
+        answer = self.client.post(path, json=body)
+        expect(answer.status_code == 200, f"POST {path} failed: {answer.status_code} {answer.text}")
+        return answer.json()
+
     def put(self, path: str, body: Any) -> Any:
         answer = self.client.put(path, json=body)
         expect(answer.status_code == 200, f"PUT {path} failed: {answer.status_code} {answer.text}")
@@ -216,6 +221,8 @@ def step_border_check(network: DemoNetwork, sessions: Sessions, say: Say) -> Non
     hits = answer.json()["answers"][0].get("hits", [])
     expect(len(hits) == 1, f"expected one hit, got {answer.json()}")
     hit = hits[0]
+    expect(bool(hit.get("case")), f"the hit opened no case: {hit}")
+    network.case_number = hit["case"]
     say(
         f"     HIT: {hit['key']} owned by {hit['owner_name']}: {hit['record']['status']}, "
         f"their reference {hit['record']['reference']}"
@@ -235,9 +242,43 @@ def step_border_check(network: DemoNetwork, sessions: Sessions, say: Say) -> Non
     raise DemoFailure("NCB London was not told of its agency's hit")
 
 
+def step_follow_up(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
+    say(
+        f"6. Case {network.case_number}: NCB Washington sees it in its inbox and confirms the "
+        "hit; NCB London sees the confirmation and closes the case:"
+    )
+    washington, london = sessions.at("washington"), sessions.at("london")
+    number = network.case_number
+    inbox = washington.get("/api/v1/cases")
+    expect(any(c["number"] == number for c in inbox), f"{number} is not in Washington's inbox")
+    case = next(c for c in inbox if c["number"] == number)
+    say(
+        f"     Washington's inbox: {number}, {case['state']}, answer due by "
+        f"{case['deadline'][:16].replace('T', ' ')} UTC"
+    )
+    washington.post(f"/api/v1/cases/{number}/transition", {"to": "acknowledged"})
+    washington.post(
+        f"/api/v1/cases/{number}/transition",
+        {
+            "to": "confirmed",
+            "note": "passport reported stolen from holder on 2 October; still outstanding",
+        },
+    )
+    seen = london.get(f"/api/v1/cases/{number}")
+    expect(seen["state"] == "confirmed", f"London sees {seen['state']}, not confirmed")
+    say(f"     London sees: confirmed by {seen['owner_ncb']} ({seen['note']})")
+    closed = london.post(
+        f"/api/v1/cases/{number}/transition",
+        {"to": "closed", "note": "document seized at the border"},
+    )
+    expect(closed["state"] == "closed", f"the case did not close: {closed}")
+    actions = [e["action"] for e in london.get(f"/api/v1/cases/{number}")["timeline"]]
+    say(f"     timeline: {' -> '.join(actions)}")
+
+
 def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "6. The link to the hub goes down: the Met's node answers from its signed offline "
+        "7. The link to the hub goes down: the Met's node answers from its signed offline "
         "copy and says how old it is; when the hub is back the hit is re-checked live:"
     )
     met = sessions.at("met")
@@ -273,7 +314,7 @@ def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "7. A key is lost: the hub administrator revokes the member, and the hub refuses it "
+        "8. A key is lost: the hub administrator revokes the member, and the hub refuses it "
         "without a restart:"
     )
     settings = network.hub_settings()
@@ -323,7 +364,7 @@ def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_audit(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "8. Every request is in the hub's audit log; the Met's node checks a signed tree head "
+        "9. Every request is in the hub's audit log; the Met's node checks a signed tree head "
         "and an inclusion proof itself:"
     )
     met = sessions.at("met")
@@ -345,6 +386,7 @@ STEPS: tuple[Step, ...] = (
     step_scope_and_events,
     step_report_documents,
     step_border_check,
+    step_follow_up,
     step_offline,
     step_revocation,
     step_audit,

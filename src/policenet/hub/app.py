@@ -21,6 +21,8 @@ from policenet.errors import PolicenetError
 from policenet.hub.admission import MemberAdministration
 from policenet.hub.api import router
 from policenet.hub.ca import crl_due, load_ca, publish_crl
+from policenet.hub.cases import escalate_due
+from policenet.hub.cases_api import router as cases_router
 from policenet.hub.context import HubContext
 from policenet.hub.documents_api import router as documents_router
 from policenet.hub.identity import OFFICER_HEADER, Identification
@@ -89,7 +91,11 @@ def build_app(hub: HubContext) -> ASGIApp:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         loaded = await asyncio.to_thread(hub.documents.load, hub.store)
         log.info("travel documents index built: %d records", loaded)
-        tasks = [asyncio.create_task(_sign_tree_heads(hub)), asyncio.create_task(_keep_crl(hub))]
+        tasks = [
+            asyncio.create_task(_sign_tree_heads(hub)),
+            asyncio.create_task(_keep_crl(hub)),
+            asyncio.create_task(_escalate_cases(hub)),
+        ]
         try:
             yield
         finally:
@@ -113,6 +119,7 @@ def build_app(hub: HubContext) -> ASGIApp:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(documents_router)
+    app.include_router(cases_router)
     return BodySizeLimit(
         MemberGate(app, hub),
         hub.settings.max_request_bytes,
@@ -133,6 +140,23 @@ async def _sign_tree_heads(hub: HubContext) -> None:
 def _sign_if_grown(hub: HubContext) -> None:
     with hub.store.unit_of_work() as uow:
         hub.audit.sign_if_grown(uow, hub.clock())
+
+
+async def _escalate_cases(hub: HubContext, every: float = 15.0) -> None:
+    """Escalate cases whose owner did not answer by the deadline."""
+    while True:
+        try:
+            await asyncio.to_thread(_escalate_once, hub)
+        except Exception:
+            log.exception("could not escalate overdue cases")
+        await asyncio.sleep(every)
+
+
+def _escalate_once(hub: HubContext) -> None:
+    with hub.store.unit_of_work() as uow:
+        escalated = escalate_due(uow, hub.audit, hub.clock())
+    if escalated:
+        hub.bell.ring()
 
 
 async def _keep_crl(hub: HubContext, every: float = 600.0) -> None:
@@ -174,6 +198,7 @@ def create_hub(
         audit=audit,
         audit_public_key=signing_key.public_key(),
         signing_key=signing_key,
+        deadlines=settings.deadline_policy(),
         clock=clock,
         crl_error=crl_error,
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from policenet.domain.cases import DeadlinePolicy
 from policenet.hub.ca import CertificateAuthority
 from policenet.hub.documents import DocumentRegister
 from policenet.security.auditlog import AuditLog
@@ -55,3 +56,4 @@ class HubContext:
     crl_error: Callable[[], str | None] = lambda: None
     bell: EventBell = field(default_factory=EventBell)
     documents: DocumentRegister = field(default_factory=DocumentRegister)
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from policenet.domain.access import is_owner_side
 from policenet.domain.audit import AuditEntry, Outcome
+from policenet.domain.cases import DeadlinePolicy
 from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
 from policenet.errors import Forbidden, PolicenetError
 from policenet.hub.caller import Caller
+from policenet.hub.cases import open_cases
 from policenet.hub.enquiry import record_enquiry, require_register, resolve
 from policenet.registers.documents.codec import removal_key, to_payload
 from policenet.registers.documents.countries import owning_country
@@ -91,13 +94,16 @@ class DocumentRegister:
         caller: Caller,
         probes: Sequence[DocumentProbe],
         now: datetime,
+        policy: DeadlinePolicy,
     ) -> list[list[Hit]]:
-        """Check documents for ``caller``: hits in probe order, audited, NCBs told of hits."""
+        """Check documents for ``caller``: hits in probe order, audited, NCBs told, cases opened."""
         require_register(caller.member, REGISTER)
         self.refresh(uow)
         answers = resolve(uow, caller.member, REGISTER, self.search(probes), now)
         record_enquiry(uow, audit, caller, REGISTER, len(probes), answers, now)
-        return answers
+        hits = [h for found in answers for h in found]
+        numbers = open_cases(uow, audit, caller, REGISTER, hits, now, policy) if hits else {}
+        return [[replace(h, case=numbers.get(h.key)) for h in found] for found in answers]
 
 
 def _may_report(member: Member, issuing_state: str) -> None:

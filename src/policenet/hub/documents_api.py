@@ -64,7 +64,7 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
         except PolicenetError as exc:
             answers[i]["error"] = exc.message
     with hub.store.unit_of_work() as uow:
-        found = hub.documents.check(uow, hub.audit, who, probes, now)
+        found = hub.documents.check(uow, hub.audit, who, probes, now, hub.deadlines)
     for position, hits in zip(positions, found, strict=True):
         answers[position]["hits"] = [h.to_json() for h in hits]
     return {"checked_at": now.isoformat(), "source": "live", "answers": answers}

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from policenet.clock import utc_now
 from policenet.domain.officers import LockoutPolicy
 from policenet.node.api import router
+from policenet.node.cases_api import router as cases_router
 from policenet.node.context import NodeContext
 from policenet.node.documents_api import router as documents_router
 from policenet.node.follower import EventFollower
@@ -109,6 +110,7 @@ def create_node(
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(documents_router)
+    app.include_router(cases_router)
 
     @app.get("/health")
     async def health() -> dict[str, object]:

@@ -37,6 +37,8 @@ class Hit:
 
     offline: bool = False
     """Found in a node's offline copy, not in the live register."""
+    case: str | None = None
+    """The follow-up case the hit opened (or joined), when the record is another member's."""
 
     @property
     def advice(self) -> str:
@@ -50,6 +52,8 @@ class Hit:
                 " Found in this node's offline copy: it will be re-checked with the hub "
                 "as soon as the hub can be reached."
             )
+        if self.case:
+            first += f" Follow-up case {self.case} is open between the NCBs."
         if self.access is Access.REFERENCE_ONLY:
             return (
                 f"{first} The owner shares the reference only: contact your NCB, which will ask "
@@ -75,4 +79,5 @@ class Hit:
             "caveats": self.caveats,
             "advice": self.advice,
             "offline": self.offline,
+            "case": self.case,
         }

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from policenet.domain.audit import SignedTreeHead
+from policenet.domain.cases import Case, CaseState, case_number, overdue
 from policenet.domain.certificates import IssuedCertificate
 from policenet.domain.events import BROADCAST, Event
 from policenet.domain.members import Member
@@ -31,8 +32,10 @@ from policenet.store.ports import (
     RecordPut,
     Store,
     StoredAuditEntry,
+    StoredMessage,
     StoredRecord,
     SystemToken,
+    TimelineEntry,
     UnitOfWork,
 )
 
@@ -53,6 +56,9 @@ class _State:
     copies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     copy_states: dict[str, CopyState] = field(default_factory=dict)
     rechecks: list[tuple[Recheck, bool]] = field(default_factory=list)
+    cases: dict[str, Case] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    messages: list[StoredMessage] = field(default_factory=list)
 
 
 class _Members:
@@ -347,6 +353,81 @@ class _Rechecks:
         self._s.rechecks = [(r, done or r.id in finished) for r, done in self._s.rechecks]
 
 
+class _Cases:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def next_number(self, year: int) -> str:
+        prefix = f"PN-{year}-"
+        return case_number(year, sum(1 for n in self._s.cases if n.startswith(prefix)) + 1)
+
+    def add(self, case: Case) -> None:
+        if case.number in self._s.cases:
+            raise Conflict(f"case {case.number} exists")
+        self._s.cases[case.number] = case
+
+    def update(self, case: Case) -> None:
+        if case.number not in self._s.cases:
+            raise NotFound(f"no case {case.number}")
+        self._s.cases[case.number] = case
+
+    def get(self, number: str) -> Case | None:
+        return self._s.cases.get(number)
+
+    def open_for(self, register: str, record_key: str, enquirer: str) -> Case | None:
+        found = [
+            c
+            for c in self._s.cases.values()
+            if c.register.value == register
+            and c.record_key == record_key
+            and c.enquirer == enquirer
+            and c.state is not CaseState.CLOSED
+        ]
+        return max(found, key=lambda c: c.opened) if found else None
+
+    def for_member(self, code: str, include_closed: bool, limit: int) -> list[Case]:
+        mine = [
+            c
+            for c in self._s.cases.values()
+            if code in c.parties and (include_closed or c.state is not CaseState.CLOSED)
+        ]
+        return sorted(mine, key=lambda c: (not c.urgent, c.deadline))[:limit]
+
+    def due(self, now: datetime, limit: int) -> list[Case]:
+        waiting = [c for c in self._s.cases.values() if overdue(c, now)]
+        return sorted(waiting, key=lambda c: c.deadline)[:limit]
+
+    def add_timeline(self, entry: TimelineEntry) -> None:
+        self._s.timeline.append(entry)
+
+    def timeline(self, number: str) -> list[TimelineEntry]:
+        return [e for e in self._s.timeline if e.case == number]
+
+
+class _Messages:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def add(self, message: StoredMessage) -> int:
+        new_id = len(self._s.messages) + 1
+        self._s.messages.append(replace(message, id=new_id))
+        return new_id
+
+    def get(self, message_id: int) -> StoredMessage | None:
+        return next((m for m in self._s.messages if m.id == message_id), None)
+
+    def for_member(
+        self, code: str, case: str | None, after_id: int, limit: int
+    ) -> list[StoredMessage]:
+        return [
+            m
+            for m in self._s.messages
+            if m.id > after_id
+            and (case is None or m.case == case)
+            and (code == m.sender or code in m.recipients)
+        ][:limit]
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: _State) -> None:
         self.state = state
@@ -360,6 +441,8 @@ class MemoryUnitOfWork:
         self.inbox = _Inbox(state)
         self.records = _Records(state)
         self.copies = _Copies(state)
+        self.cases = _Cases(state)
+        self.messages = _Messages(state)
         self.rechecks = _Rechecks(state)
 
 

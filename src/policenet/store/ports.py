@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from policenet.domain.audit import SignedTreeHead
+from policenet.domain.cases import Case
 from policenet.domain.certificates import IssuedCertificate
 from policenet.domain.envelope import Envelope
 from policenet.domain.events import Event
@@ -187,6 +188,71 @@ class RecheckRepository(Protocol):
     def done(self, ids: Sequence[int]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One thing that happened in a case (opened, moved, escalated, a message)."""
+
+    case: str
+    at: datetime
+    actor: str
+    officer: str | None
+    action: str
+    detail: Mapping[str, Any]
+
+
+class CaseRepository(Protocol):
+    """Follow-up cases and their timelines.
+
+    ``next_number`` hands out gapless numbers per year (it takes the store's
+    append lock); ``open_for`` finds a case not yet closed for the same hit, so
+    a repeated check does not open a second case.
+    """
+
+    def next_number(self, year: int) -> str: ...
+    def add(self, case: Case) -> None: ...
+    def update(self, case: Case) -> None: ...
+    def get(self, number: str) -> Case | None: ...
+    def open_for(self, register: str, record_key: str, enquirer: str) -> Case | None: ...
+    def for_member(self, code: str, include_closed: bool, limit: int) -> list[Case]: ...
+    def due(self, now: datetime, limit: int) -> list[Case]:
+        """Cases awaiting the owner whose deadline has passed and that were not escalated."""
+        ...
+
+    def add_timeline(self, entry: TimelineEntry) -> None: ...
+    def timeline(self, number: str) -> list[TimelineEntry]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A sealed message as the hub keeps it: routing data in clear, the rest sealed.
+
+    ``sealed`` is the JSON form of :class:`policenet.security.sealed.SealedMessage`.
+    ``attachments`` counts the sealed attachment streams stored with it.
+    """
+
+    id: int
+    case: str | None
+    sender: str
+    recipients: tuple[str, ...]
+    kind: str
+    created: datetime
+    sealed: Mapping[str, Any]
+    attachments: int = 0
+
+
+class MessageRepository(Protocol):
+    def add(self, message: StoredMessage) -> int:
+        """Store a message (its ``id`` is ignored) and return its id."""
+        ...
+
+    def get(self, message_id: int) -> StoredMessage | None: ...
+    def for_member(
+        self, code: str, case: str | None, after_id: int, limit: int
+    ) -> list[StoredMessage]:
+        """Messages ``code`` sent or received (in ``case`` when given), oldest first."""
+        ...
+
+
 class MemberRepository(Protocol):
     def add(self, member: Member) -> None: ...
     def update(self, member: Member) -> None: ...
@@ -290,6 +356,10 @@ class UnitOfWork(Protocol):
     @property
     def copies(self) -> CopyRepository: ...
     @property
+    def cases(self) -> CaseRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
     def rechecks(self) -> RecheckRepository: ...
 
 
@@ -303,12 +373,14 @@ class Store(Protocol):
 
 __all__ = [
     "AuditRepository",
+    "CaseRepository",
     "CertificateRepository",
     "CopyRepository",
     "CopyState",
     "EventRepository",
     "InboxRepository",
     "MemberRepository",
+    "MessageRepository",
     "OfficerRepository",
     "OfficerSession",
     "PutOutcome",
@@ -320,8 +392,10 @@ __all__ = [
     "SessionRepository",
     "Store",
     "StoredAuditEntry",
+    "StoredMessage",
     "StoredRecord",
     "SystemToken",
     "SystemTokenRepository",
+    "TimelineEntry",
     "UnitOfWork",
 ]

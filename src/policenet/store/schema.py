@@ -262,15 +262,75 @@ rechecks = Table(
     sqlite_autoincrement=True,
 )
 
+# Follow-up cases between NCBs, their timelines, and sealed messages (the hub
+# routes and keeps them but cannot read them; attachments are files beside the
+# database, named by message and index).
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("number", String(32), primary_key=True),
+    Column("register", String(32), nullable=False),
+    Column("record_key", String(160), nullable=False),
+    Column("owner", String(63), nullable=False),
+    Column("owner_ncb", String(63), nullable=False),
+    Column("enquirer", String(63), nullable=False),
+    Column("enquirer_officer", String(64), nullable=True),
+    Column("enquirer_ncb", String(63), nullable=False),
+    Column("urgent", Boolean(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("opened", UtcDateTime(), nullable=False),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("updated", UtcDateTime(), nullable=False),
+    Column("hit", Text(), nullable=False),
+    Column("reason", String(32), nullable=True),
+    Column("note", Text(), nullable=False),
+    Column("escalated", Boolean(), nullable=False),
+    Index(None, "register", "record_key", "enquirer"),
+    Index(None, "state", "deadline"),
+)
+
+case_timeline = Table(
+    "case_timeline",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_number", String(32), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(63), nullable=False),
+    Column("officer", String(64), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text(), nullable=False),
+    Index(None, "case_number", "id"),
+    sqlite_autoincrement=True,
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_number", String(32), nullable=True),
+    Column("sender", String(63), nullable=False),
+    Column("recipients", String(400), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("sealed", Text(), nullable=False),
+    Column("attachments", Integer(), nullable=False),
+    Index(None, "case_number", "id"),
+    sqlite_autoincrement=True,
+)
+
 __all__ = [
     "UtcDateTime",
     "audit_entries",
+    "case_timeline",
+    "cases",
     "certificates",
     "copy_entries",
     "copy_state",
     "events",
     "inbox",
     "members",
+    "messages",
     "metadata",
     "officer_sessions",
     "officers",

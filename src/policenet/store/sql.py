@@ -55,6 +55,7 @@ from policenet.store.ports import (
     SystemToken,
     UnitOfWork,
 )
+from policenet.store.sql_cases import SqlCases, SqlMessages
 from policenet.store.sql_copies import SqlCopies, SqlRechecks
 from policenet.store.sql_records import SqlRecords
 
@@ -529,6 +530,8 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(connection)
         self.records = SqlRecords(connection, self._lock_appends)
         self.copies = SqlCopies(connection)
+        self.cases = SqlCases(connection, self._lock_appends)
+        self.messages = SqlMessages(connection)
         self.rechecks = SqlRechecks(connection)
 
     def _lock_appends(self) -> None:
