@@ -11,6 +11,7 @@ ncb-fr, which reports French (FRA) documents that MET then checks.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import date
@@ -22,7 +23,9 @@ import pytest
 
 from policenet.domain.audit import AuditEntry, Outcome
 from policenet.domain.officers import Role
-from policenet.hub.documents_api import LOAD_BATCH
+from policenet.hub import documents_api
+from policenet.hub.identity import OFFICER_HEADER
+from policenet.node.uploads import upload_file
 from policenet.registers.documents.mrz import MachineReadableZone, MrzFormat, format_mrz
 from policenet.registers.documents.requests import MAX_CHECK_BATCH
 from policenet.settings import HubSettings
@@ -146,7 +149,8 @@ def test_check_by_number_finds_the_record_and_is_audited(world: HubWorld, hub: T
     assert hit["strength"] == "exact" and hit["score"] == 1.0
     assert hit["record"]["status"] == "stolen-from-holder"
     assert hit["caveats"] == "seized at Calais"
-    assert hit["advice"].startswith("Hit. Confirm with NCB Paris (FR)")
+    assert hit["advice"].startswith("Hit.")
+    assert "Confirm with NCB Paris (FR) through your NCB" in hit["advice"]
     assert miss == {"index": 1, "hits": []}
     (audited,) = entries(world, "enquiry.documents")
     assert (audited.member, audited.officer, audited.outcome) == (MET, "pc.jones", Outcome.HIT)
@@ -337,6 +341,16 @@ def load(
     return answer
 
 
+SMALL_BATCH = 40
+"""The hub's rows per transaction in these tests: a few hundred rows span several batches."""
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(documents_api, "LOAD_BATCH", SMALL_BATCH)
+    return SMALL_BATCH
+
+
 def many_rows(count: int, bad: Mapping[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """``count`` rows numbered as lines 2, 3, ... of the member's file; ``bad`` by index."""
     rows = [{"line": i + 2, **doc(f"L{i:08d}")} for i in range(count)]
@@ -346,30 +360,35 @@ def many_rows(count: int, bad: Mapping[int, dict[str, Any]]) -> list[dict[str, A
 
 
 def test_a_streamed_load_reports_bad_lines_by_their_line_field(
-    world: HubWorld, hub: TestClient
+    world: HubWorld, hub: TestClient, small_batches: int
 ) -> None:
-    count = LOAD_BATCH + 1_500  # two batches
-    rows = many_rows(count, {3: {"status": "gone"}, LOAD_BATCH + 7: {"issuing_state": "GBR"}})
-    body = ndjson(rows) + b"not json\n"
+    count = small_batches + 30  # two batches
+    rows = many_rows(count, {3: {"status": "gone"}, small_batches + 7: {"issuing_state": "GBR"}})
+    # a line without a "line" field is numbered by its position in the stream
+    body = b"not json\n" + ndjson(rows)
     answer = load(hub, world, body)
     assert answer["added"] == count - 2
     assert answer["committed"] is True
-    assert [r["line"] for r in answer["rejected"]] == [5, LOAD_BATCH + 9, count + 1]
-    assert answer["rejected"][2]["reason"].startswith("not valid JSON")
+    reasons = {r["line"]: r["reason"] for r in answer["rejected"]}
+    assert sorted(reasons) == [1, 5, small_batches + 9]
+    assert reasons[1].startswith("not valid JSON")
+    assert reasons[5].startswith("status: 'gone'")
+    assert "NCB of GB" in reasons[small_batches + 9]
     assert record_count(world) == count - 2
     audited = entries(world, "records.documents")
-    assert len(audited) == 2  # one per batch
-    assert {e.officer for e in audited} == {"op.durand"}
+    assert len(audited) == 2  # one per batch, each landing whole
+    assert {(e.member, e.officer) for e in audited} == {("ncb-fr", "op.durand")}
 
 
 def test_an_all_or_nothing_load_with_one_bad_line_rolls_back_everything(
-    world: HubWorld, hub: TestClient
+    world: HubWorld, hub: TestClient, small_batches: int
 ) -> None:
-    rows = many_rows(LOAD_BATCH + 10, {LOAD_BATCH + 5: {"number": "L/1"}})
+    # the bad line is in the third batch: the first two were applied, then undone
+    rows = many_rows(2 * small_batches + 10, {2 * small_batches + 5: {"number": "L/1"}})
     answer = load(hub, world, ndjson(rows), all_or_nothing=True)
     assert answer["committed"] is False
     assert answer["added"] == 0
-    assert [r["line"] for r in answer["rejected"]] == [LOAD_BATCH + 7]
+    assert [r["line"] for r in answer["rejected"]] == [2 * small_batches + 7]
     assert record_count(world) == 0
     (audited,) = entries(world, "records.documents")
     assert audited.outcome == Outcome.REFUSED
@@ -579,7 +598,7 @@ class InProcessHub:
         params: Mapping[str, Any] | None = None,
         officer: str | None = None,
     ) -> Any:
-        headers = {**self._headers, **({"x-policenet-officer": officer} if officer else {})}
+        headers = {**self._headers, **({OFFICER_HEADER: officer} if officer else {})}
         async with httpx.AsyncClient(transport=self._transport, base_url=HUB_URL) as client:
             got = await client.post(path, content=chunks, params=params, headers=headers)
         assert got.status_code == 200, got.text
@@ -587,10 +606,6 @@ class InProcessHub:
 
 
 def _node_upload(world: HubWorld, tmp_path: Path, text: str) -> dict[str, Any]:
-    import asyncio
-
-    from policenet.node.uploads import upload_file
-
     path = tmp_path / "upload.csv"
     path.write_text(text, encoding="utf-8")
     report = asyncio.run(
@@ -625,11 +640,6 @@ def test_a_node_upload_reaches_the_hub_and_the_reports_merge(
     assert record_count(memory_world) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a file whose rows are all bad at the node is sent as an empty stream, "
-    "and the hub adds 'line 1: the upload is empty' to the report",
-)
 def test_a_node_upload_with_only_bad_rows_reports_only_those_rows(
     memory_world: HubWorld, tmp_path: Path
 ) -> None:
@@ -649,15 +659,10 @@ def test_the_same_document_twice_in_a_short_load_is_refused_naming_the_first_lin
     assert "the same document as line 4" in answer["rejected"][0]["reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the hub finds the same document twice in a load only within one batch "
-    "of LOAD_BATCH rows; across batches the later row silently overwrites the earlier",
-)
 def test_the_same_document_twice_in_a_long_load_is_refused_naming_the_first_line(
-    memory_world: HubWorld, memory_hub: TestClient
+    memory_world: HubWorld, memory_hub: TestClient, small_batches: int
 ) -> None:
-    rows = many_rows(LOAD_BATCH + 1, {LOAD_BATCH: {"number": "L00000000", "status": "lost"}})
+    rows = many_rows(small_batches + 1, {small_batches: {"number": "L00000000", "status": "lost"}})
     answer = load(memory_hub, memory_world, ndjson(rows))
-    assert [r["line"] for r in answer["rejected"]] == [LOAD_BATCH + 2]
+    assert [r["line"] for r in answer["rejected"]] == [small_batches + 2]
     assert "the same document as line 2" in answer["rejected"][0]["reason"]

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from policenet.domain.access import Access
 from policenet.domain.audit import AuditEntry, Outcome
+from policenet.domain.cases import DeadlinePolicy
 from policenet.domain.events import Event
 from policenet.domain.members import Member, MemberKind
 from policenet.domain.registers import ALL_REGISTERS, RegisterName
@@ -113,12 +114,18 @@ class World:
         self, code: str, *probes: DocumentProbe, now: datetime = T0, officer: str = "pc.jones"
     ) -> list[list[Hit]]:
         with self.store.unit_of_work() as uow:
-            return self.register.check(uow, self.audit, self.caller(code, officer), probes, now)
+            return self.register.check(
+                uow, self.audit, self.caller(code, officer), probes, now, DeadlinePolicy()
+            )
 
-    def audit_entries(self) -> list[AuditEntry]:
+    def audit_entries(self, action: str | None = None) -> list[AuditEntry]:
         with self.store.unit_of_work() as uow:
             stored = uow.audit.entries(0, uow.audit.size())
-        return [AuditEntry.from_canonical(e.canonical) for e in stored]
+        found = [AuditEntry.from_canonical(e.canonical) for e in stored]
+        return [e for e in found if action is None or e.action == action]
+
+    def enquiries(self) -> list[AuditEntry]:
+        return self.audit_entries("enquiry.documents")
 
     def events(self, recipient: str) -> list[Event]:
         with self.store.unit_of_work() as uow:
@@ -254,22 +261,12 @@ def test_putting_the_same_record_twice_changes_nothing(world: World) -> None:
         assert len(uow.records.changes("documents", 0, 100)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a number written differently ('A 1' for 'A1') counts as a change; "
-    "record.py says the same document reported again changes nothing",
-)
 def test_the_same_document_written_differently_changes_nothing(world: World) -> None:
     assert world.report("ncb-gb", doc("L898902C3")).added == 1
     again = world.report("ncb-gb", doc("L 898-902 C3"), now=T0 + timedelta(hours=2))
     assert counts(again) == (0, 0, 1, 0, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the default review date moves with the day of the upload, so the same "
-    "file loaded again the next day changes every record (and the change feed)",
-)
 def test_the_same_file_loaded_again_the_next_day_changes_nothing(world: World) -> None:
     assert world.report("ncb-gb", doc("A1")).added == 1
     again = world.report("ncb-gb", doc("A1"), now=T0 + timedelta(days=1))
@@ -330,7 +327,9 @@ def test_a_record_reported_through_another_hub_process_is_found(world: World) ->
     world.register.load(world.store)
     world.report("ncb-gb", doc("A1"))
     with world.store.unit_of_work() as uow:
-        ((hit,),) = other.check(uow, world.audit, world.caller(MET), [probe("A1")], T0)
+        ((hit,),) = other.check(
+            uow, world.audit, world.caller(MET), [probe("A1")], T0, DeadlinePolicy()
+        )
     assert hit.key == "GBR:passport:A1"
 
 
@@ -375,7 +374,8 @@ def test_a_full_hit_shows_the_record_and_the_caveats(world: World) -> None:
     assert hit.record["status"] == "stolen-from-holder"
     assert hit.caveats == "armed and dangerous"
     assert hit.strength is MatchStrength.EXACT and hit.score == 1.0
-    assert hit.advice.startswith("Hit. Confirm with NCB US (US) through your NCB")
+    assert hit.advice.startswith("Hit.")
+    assert "Confirm with NCB US (US) through your NCB" in hit.advice
 
 
 def test_a_reference_only_record_gives_no_data_and_says_contact_your_ncb(world: World) -> None:
@@ -395,7 +395,7 @@ def test_a_record_denied_to_the_enquirers_country_is_invisible(world: World) -> 
     world.report("ncb-us", doc("B1", "USA", deny_countries="GB"))
     assert world.check(MET, probe("B1")) == [[]]
     assert world.check("ncb-gb", probe("B1")) == [[]]
-    assert world.audit_entries()[-1].outcome == Outcome.NO_HIT
+    assert [e.outcome for e in world.enquiries()] == [Outcome.NO_HIT, Outcome.NO_HIT]
     assert world.events("ncb-us") == []
     # a member of another country still finds it
     assert len(world.check(NYPD, probe("B1"))[0]) == 1
@@ -417,7 +417,8 @@ def test_an_expired_record_matches_only_for_its_owner(world: World) -> None:
     assert world.check(NYPD, probe("B1"), now=expires) == [[]]
     ((own,),) = world.check("ncb-us", probe("B1"), now=expires)
     assert own.access is Access.FULL
-    assert world.audit_entries()[-2].outcome == Outcome.NO_HIT
+    outcomes = [e.outcome for e in world.enquiries()]
+    assert outcomes == [Outcome.HIT, Outcome.NO_HIT, Outcome.NO_HIT, Outcome.HIT]
 
 
 def test_a_member_without_documents_in_scope_is_forbidden_and_nothing_is_audited(
@@ -426,7 +427,7 @@ def test_a_member_without_documents_in_scope_is_forbidden_and_nothing_is_audited
     world.report("ncb-gb", doc("A1"))
     with pytest.raises(Forbidden, match="ncb-fr may not search the documents register"):
         world.check("ncb-fr", probe("A1"))
-    assert [e for e in world.audit_entries() if e.action == "enquiry.documents"] == []
+    assert world.enquiries() == []
     assert world.events("ncb-gb") == []
 
 
@@ -447,12 +448,10 @@ def test_a_tolerant_check_gives_a_possible_hit_with_the_confusion_explained(
 
 def test_every_check_is_one_audit_entry_naming_who_what_and_the_outcome(world: World) -> None:
     world.report("ncb-us", doc("B1", "USA"))
-    before = len(world.audit_entries())
     world.check(MET, probe("B1"), probe("ZZ"), officer="pc.jones")
+    assert len(world.enquiries()) == 1
     world.check(MET, probe("ZZ"), officer="pc.smith")
-    entries = world.audit_entries()[before:]
-    assert len(entries) == 2
-    hit, miss = entries
+    hit, miss = world.enquiries()
     assert (hit.member, hit.officer, hit.action, hit.outcome) == (
         MET,
         "pc.jones",
@@ -472,7 +471,7 @@ def test_every_check_is_one_audit_entry_naming_who_what_and_the_outcome(world: W
 
 def test_an_empty_check_is_audited_too(world: World) -> None:
     assert world.check(MET) == []
-    (entry,) = world.audit_entries()
+    (entry,) = world.enquiries()
     assert entry.outcome == Outcome.NO_HIT and entry.detail["probes"] == 0
 
 

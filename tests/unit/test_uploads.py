@@ -316,13 +316,13 @@ def test_the_progress_callback_sees_every_byte(tmp_path: Path) -> None:
     assert sum(seen) == len(FILE.encode())
 
 
-def test_an_empty_file_reaches_the_hub_as_an_empty_stream_and_is_reported(
+def test_an_empty_file_is_reported_by_the_node_without_calling_the_hub(
     tmp_path: Path,
 ) -> None:
     hub = FakeHub()
     hub.routes[LOAD] = hub_report()
     report = upload(tmp_path, hub, "", all_or_nothing=False)
-    assert sent_lines(hub) == []
+    assert hub.calls == []
     assert report.rejected_count == 1
     assert rejected(report)[0][0] == 1
     assert "empty" in rejected(report)[0][1]

@@ -12,6 +12,7 @@ document; only the record's owner or the owner's NCB may change or remove it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -125,30 +126,37 @@ def apply_rows(
     rows: Iterable[LoadRow],
     now: datetime,
     today: date,
+    seen: dict[bytes, int] | None = None,
 ) -> LoadReport:
-    """Validate and apply rows inside ``uow``; bad rows are reported, good ones land."""
+    """Validate and apply rows inside ``uow``; bad rows are reported, good ones land.
+
+    ``seen`` carries the documents of earlier batches of the same load (a short
+    digest of each key -> its line), so a document repeated anywhere in a load
+    is refused naming the first line, whatever the batch boundaries. A row
+    that names no review date keeps the stored record's, and a record keeps its
+    owner when its owner's NCB changes it, so loading the same file again
+    changes nothing.
+    """
     report = LoadReport()
-    puts: dict[str, tuple[int, RecordPut]] = {}
+    puts: dict[str, tuple[int, RecordPut, bool]] = {}
     removals: dict[str, int] = {}
     member = caller.member
+    seen = {} if seen is None else seen
     for row in rows:
         try:
             if row.op == "remove":
                 key = removal_key(dict(row.record))
                 _may_report(member, key.split(":", 1)[0])
-                if key in puts or key in removals:
-                    first = puts[key][0] if key in puts else removals[key]
-                    raise Forbidden(f"the same document as line {first}")
+                _first_sighting(seen, key, row.line)
                 removals[key] = row.line
                 continue
             doc = validate(row.record, today)
             _may_report(member, doc.issuing_state)
             key = natural_key(doc)
-            if key in puts or key in removals:
-                first = puts[key][0] if key in puts else removals[key]
-                raise Forbidden(f"the same document as line {first}")
+            _first_sighting(seen, key, row.line)
             envelope = row.envelope.envelope(member.code, now, today + DEFAULT_REVIEW)
-            puts[key] = (row.line, RecordPut(key, to_payload(doc), envelope))
+            review_given = row.envelope.review_due is not None
+            puts[key] = (row.line, RecordPut(key, to_payload(doc), envelope), review_given)
         except PolicenetError as exc:
             report.reject(RowError(row.line, exc.message))
     keys = list(puts) + list(removals)
@@ -166,8 +174,16 @@ def apply_rows(
             )
             puts.pop(key, None)
             removals.pop(key, None)
+        elif key in puts:
+            line, put, review_given = puts[key]
+            kept = replace(
+                put.envelope,
+                owner=stored.envelope.owner,
+                review_due=put.envelope.review_due if review_given else stored.envelope.review_due,
+            )
+            puts[key] = (line, replace(put, envelope=kept), review_given)
     if puts:
-        outcomes = uow.records.put_many(REGISTER.value, [p for _, p in puts.values()], now)
+        outcomes = uow.records.put_many(REGISTER.value, [p for _, p, _ in puts.values()], now)
         report.added += outcomes.count(PutOutcome.ADDED)
         report.changed += outcomes.count(PutOutcome.CHANGED)
         report.unchanged += outcomes.count(PutOutcome.UNCHANGED)
@@ -176,6 +192,13 @@ def apply_rows(
         report.removed += gone.count(True)
         report.absent += gone.count(False)
     return report
+
+
+def _first_sighting(seen: dict[bytes, int], key: str, line: int) -> None:
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    first = seen.setdefault(digest, line)
+    if first != line:
+        raise Forbidden(f"the same document as line {first}")
 
 
 def audit_load(

@@ -90,11 +90,12 @@ def _apply(
     """Apply parsed rows: in batches, or (all or nothing) in one transaction."""
     total = LoadReport()
     now = hub.clock()
+    seen: dict[bytes, int] = {}
     if all_or_nothing:
         try:
             with hub.store.unit_of_work() as uow:
                 while batch := list(islice(parsed, LOAD_BATCH)):
-                    total.merge(_batch(uow, who, batch, now))
+                    total.merge(_batch(uow, who, batch, now, seen))
                 if total.rejected_count:
                     raise _RollBack
                 audit_load(uow, hub.audit, who, total, now)
@@ -106,17 +107,21 @@ def _apply(
         return total
     while batch := list(islice(parsed, LOAD_BATCH)):
         with hub.store.unit_of_work() as uow:
-            report = _batch(uow, who, batch, now)
+            report = _batch(uow, who, batch, now, seen)
             audit_load(uow, hub.audit, who, report, now)
         total.merge(report)
     return total
 
 
 def _batch(
-    uow: UnitOfWork, who: Caller, batch: list[LoadRow | RowError], now: datetime
+    uow: UnitOfWork,
+    who: Caller,
+    batch: list[LoadRow | RowError],
+    now: datetime,
+    seen: dict[bytes, int],
 ) -> LoadReport:
     good = [r for r in batch if isinstance(r, LoadRow)]
-    report = apply_rows(uow, who, good, now, now.date())
+    report = apply_rows(uow, who, good, now, now.date(), seen)
     for error in (r for r in batch if isinstance(r, RowError)):
         report.reject(error)
     return report

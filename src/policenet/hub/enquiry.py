@@ -107,6 +107,11 @@ def record_enquiry(
                 "hits": len(hits),
                 "keys": ",".join(keys[:MAX_AUDITED_KEYS]),
                 "owners": ",".join(sorted({h.owner for h in hits})),
+                # which owner's records were hit, so an owner can list who hit its records
+                "owner_keys": ";".join(
+                    f"{owner}={','.join(sorted({h.key for h in hits if h.owner == owner}))}"
+                    for owner in sorted({h.owner for h in hits})
+                )[:4000],
                 "source": source,
             },
         ),

@@ -13,6 +13,7 @@ round trip and keeps bad data on the member's side.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -119,9 +120,13 @@ async def upload_file(
             return dry.report
     checked = Checked()
     lines = check_rows(read_rows(byte_lines(file_chunks(path, on_bytes)), fmt), today, checked)
+    first = next(lines, None)
+    if first is None:
+        # nothing good to send: the node's own report is the whole answer
+        return checked.report
     answer = await hub.post_stream(
         "/v1/documents/load",
-        _batched(lines),
+        _batched(itertools.chain([first], lines)),
         params={"all_or_nothing": "true" if all_or_nothing else "false"},
         officer=officer,
     )

@@ -117,6 +117,7 @@ class LoadReport:
         for error in other.rejected:
             self.reject(error)
         self.rejected_count += other.rejected_count - len(other.rejected)
+        self.committed = self.committed and other.committed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -306,13 +307,29 @@ def _csv_rows(lines: Iterable[str | bytes]) -> Iterator[LoadRow | RowError]:
 
 
 def byte_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Split a byte stream (any chunking) into lines without their line ends."""
+    """Split a byte stream (any chunking) into lines without their line ends.
+
+    A line longer than :data:`MAX_LINE_CHARS` (times four, for UTF-8) is cut
+    there and the rest of it dropped, so a stream without line ends cannot
+    fill memory; the cut line is then refused as over-long by the row readers.
+    """
+    cap = MAX_LINE_CHARS * 4
     buffer = b""
+    skipping = False
     for chunk in chunks:
         buffer += chunk
         *complete, buffer = buffer.split(b"\n")
-        yield from complete
-    if buffer:
+        for line in complete:
+            if skipping:
+                skipping = False
+                continue
+            yield line
+        if len(buffer) > cap:
+            if not skipping:
+                yield buffer[: cap + 1]
+            skipping = True
+            buffer = b""
+    if buffer and not skipping:
         yield buffer
 
 

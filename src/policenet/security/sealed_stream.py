@@ -93,6 +93,31 @@ class AttachmentDigest:
         return {"index": self.index, "sealed_size": self.sealed_size, "sha256": self.sha256}
 
 
+def check_attachment_entries(entries: object, field: str) -> None:
+    """InvalidField unless ``entries`` is a list of :meth:`AttachmentDigest.header_entry` forms.
+
+    Indexes must run 0, 1, ... in order; ``field`` names the list in errors.
+    """
+    if not isinstance(entries, list) or len(entries) > MAX_ATTACHMENTS:
+        raise InvalidField(field, f"must be a list of at most {MAX_ATTACHMENTS} attachments")
+    for position, entry in enumerate(entries):
+        where = f"{field}[{position}]"
+        if not isinstance(entry, dict) or set(entry) != {"index", "sealed_size", "sha256"}:
+            raise InvalidField(where, "must hold exactly index, sealed_size and sha256")
+        if entry["index"] != position or isinstance(entry["index"], bool):
+            raise InvalidField(f"{where}.index", f"must be {position}")
+        size = entry["sealed_size"]
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise InvalidField(f"{where}.sealed_size", "must be an integer")
+        if not MIN_SEALED_SIZE <= size <= MAX_SEALED_SIZE:
+            raise InvalidField(
+                f"{where}.sealed_size",
+                f"{size} is not between {MIN_SEALED_SIZE} and {MAX_SEALED_SIZE}",
+            )
+        if not isinstance(entry["sha256"], str) or not _SHA256_HEX.fullmatch(entry["sha256"]):
+            raise InvalidField(f"{where}.sha256", "must be 64 lower-case hex digits")
+
+
 def check_index(index: int) -> int:
     if isinstance(index, bool) or not isinstance(index, int):
         raise InvalidField("index", f"must be an integer, not {type(index).__name__}")

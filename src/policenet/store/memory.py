@@ -59,6 +59,7 @@ class _State:
     cases: dict[str, Case] = field(default_factory=dict)
     timeline: list[TimelineEntry] = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)
+    reminded: dict[tuple[str, str, bool], datetime | None] = field(default_factory=dict)
 
 
 class _Members:
@@ -288,6 +289,43 @@ class _Records:
 
     def count(self, register: str) -> int:
         return sum(1 for reg, _ in self._s.records if reg == register)
+
+    def _mine(self, register: str) -> list[StoredRecord]:
+        return [r for (reg, _), r in sorted(self._s.records.items()) if reg == register]
+
+    def expiring(self, register: str, before: datetime, limit: int) -> list[StoredRecord]:
+        found = [
+            r
+            for r in self._mine(register)
+            if r.envelope.expires is not None
+            and r.envelope.expires < before
+            and self._s.reminded.get((register, r.key, True)) != r.envelope.expires
+        ]
+        return sorted(found, key=lambda r: r.envelope.expires or before)[:limit]
+
+    def reviews_due(self, register: str, before: datetime, limit: int) -> list[StoredRecord]:
+        found = [
+            r
+            for r in self._mine(register)
+            if r.envelope.review_due is not None
+            and r.envelope.review_due < before
+            and self._s.reminded.get((register, r.key, False)) != r.envelope.review_due
+        ]
+        return sorted(found, key=lambda r: r.envelope.review_due or before)[:limit]
+
+    def mark_reminded(self, register: str, key: str, expiry: bool) -> None:
+        record = self._s.records.get((register, key))
+        if record is not None:
+            date = record.envelope.expires if expiry else record.envelope.review_due
+            self._s.reminded[(register, key, expiry)] = date
+
+    def expired(self, register: str, before: datetime, limit: int) -> list[str]:
+        found = [
+            r
+            for r in self._mine(register)
+            if r.envelope.expires is not None and r.envelope.expires < before
+        ]
+        return [r.key for r in sorted(found, key=lambda r: r.envelope.expires or before)][:limit]
 
 
 class _Copies:

@@ -129,6 +129,22 @@ class RecordRepository(Protocol):
 
     def count(self, register: str) -> int: ...
 
+    def expiring(self, register: str, before: datetime, limit: int) -> list[StoredRecord]:
+        """Records expiring before ``before`` whose owner was not yet reminded of that expiry."""
+        ...
+
+    def reviews_due(self, register: str, before: datetime, limit: int) -> list[StoredRecord]:
+        """Records with a review due before ``before`` not yet reminded of that review date."""
+        ...
+
+    def mark_reminded(self, register: str, key: str, expiry: bool) -> None:
+        """Note that the owner was reminded of the record's current expiry (or review) date."""
+        ...
+
+    def expired(self, register: str, before: datetime, limit: int) -> list[str]:
+        """Keys of records that expired before ``before`` (for removal on schedule)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CopyState:

@@ -210,7 +210,12 @@ register_records = Table(
     Column("mode", String(16), nullable=False),
     Column("restrictions", Text(), nullable=False),
     Column("caveats", Text(), nullable=False),
+    # the expiry and review dates the owner was last reminded of: a changed date reminds again
+    Column("reminded_expiry", UtcDateTime(), nullable=True),
+    Column("reminded_review", UtcDateTime(), nullable=True),
     Index(None, "register", "owner"),
+    Index(None, "register", "expires"),
+    Index(None, "register", "review_due"),
 )
 
 register_changes = Table(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
 
 from policenet.domain.envelope import (
     Envelope,
@@ -24,6 +24,17 @@ from policenet.store import schema
 from policenet.store.ports import PutOutcome, RecordChange, RecordPut, StoredRecord
 
 _CHUNK = 500
+_UPDATED = (
+    "owner",
+    "payload",
+    "created",
+    "updated",
+    "expires",
+    "review_due",
+    "mode",
+    "restrictions",
+    "caveats",
+)
 """Keys per IN (...) query: under SQLite's and PostgreSQL's parameter limits."""
 
 
@@ -115,13 +126,7 @@ class SqlRecords:
             statement = (
                 update(t)
                 .where(t.c.register == bindparam("b_register"), t.c.key == bindparam("b_key"))
-                .values(
-                    {
-                        c.name: bindparam(c.name)
-                        for c in t.columns
-                        if c.name not in ("register", "key")
-                    }
-                )
+                .values({name: bindparam(name) for name in _UPDATED})
             )
             self._conn.execute(statement, updates)
         self._log(register, [v["key"] for v in inserts] + [v["key"] for v in updates], False, now)
@@ -172,3 +177,52 @@ class SqlRecords:
         t = schema.register_records
         query = select(func.count()).select_from(t).where(t.c.register == register)
         return int(self._conn.execute(query).scalar() or 0)
+
+    def expiring(self, register: str, before: datetime, limit: int) -> list[StoredRecord]:
+        t = schema.register_records
+        query = (
+            select(t)
+            .where(
+                t.c.register == register,
+                t.c.expires.is_not(None),
+                t.c.expires < before,
+                or_(t.c.reminded_expiry.is_(None), t.c.reminded_expiry != t.c.expires),
+            )
+            .order_by(t.c.expires)
+            .limit(limit)
+        )
+        return [_record(r) for r in self._conn.execute(query)]
+
+    def reviews_due(self, register: str, before: datetime, limit: int) -> list[StoredRecord]:
+        t = schema.register_records
+        query = (
+            select(t)
+            .where(
+                t.c.register == register,
+                t.c.review_due.is_not(None),
+                t.c.review_due < before,
+                or_(t.c.reminded_review.is_(None), t.c.reminded_review != t.c.review_due),
+            )
+            .order_by(t.c.review_due)
+            .limit(limit)
+        )
+        return [_record(r) for r in self._conn.execute(query)]
+
+    def mark_reminded(self, register: str, key: str, expiry: bool) -> None:
+        t = schema.register_records
+        column, source = (
+            ("reminded_expiry", t.c.expires) if expiry else ("reminded_review", t.c.review_due)
+        )
+        self._conn.execute(
+            update(t).where(t.c.register == register, t.c.key == key).values({column: source})
+        )
+
+    def expired(self, register: str, before: datetime, limit: int) -> list[str]:
+        t = schema.register_records
+        query = (
+            select(t.c.key)
+            .where(t.c.register == register, t.c.expires.is_not(None), t.c.expires < before)
+            .order_by(t.c.expires)
+            .limit(limit)
+        )
+        return list(self._conn.execute(query).scalars())

@@ -21,7 +21,8 @@ def to_payload(doc: TravelDocument) -> dict[str, Any]:
     return {
         "issuing_state": doc.issuing_state,
         "document_type": doc.document_type.value,
-        "number": doc.number,
+        # the normalised number, so that one document written two ways is one record unchanged
+        "number": doc.normalised_number,
         "status": doc.status.value,
         "issue_date": _iso(doc.issue_date),
         "expiry_date": _iso(doc.expiry_date),
