@@ -61,6 +61,16 @@ class HubSettings:
     case_deadlines_by_register: tuple[str, ...] = ()
     """Per-register deadlines overriding the two above, as ``"register=hours/urgent_minutes"``,
     e.g. ``["persons=24/30"]``."""
+    expiry_reminder_days: int = 183
+    """Owners are reminded this many days before a record expires (about six months)."""
+    expiry_reminder_days_by_register: tuple[str, ...] = ()
+    """Per-register reminder lead times overriding the above, as ``"register=days"``."""
+    review_reminder_days: int = 30
+    """Owners are reminded this many days before a record's review is due."""
+    expired_record_grace_days: int = 30
+    """An expired record (which no longer matches) is removed this many days after expiry."""
+    retention_interval_seconds: float = 3600.0
+    """How often the hub sends due reminders and removes records past their grace period."""
 
     def deadline_policy(self) -> DeadlinePolicy:
         """The case deadlines these settings give (InvalidField for a malformed entry)."""
@@ -83,6 +93,20 @@ class HubSettings:
             urgent=timedelta(minutes=self.urgent_case_deadline_minutes),
             per_register=per_register,
         )
+
+    def expiry_notice(self) -> dict[RegisterName, timedelta]:
+        """How long before expiry owners are reminded, per register."""
+        notice = {r: timedelta(days=self.expiry_reminder_days) for r in RegisterName}
+        for entry in self.expiry_reminder_days_by_register:
+            try:
+                name, days = entry.split("=", 1)
+                notice[RegisterName(name.strip())] = timedelta(days=float(days))
+            except ValueError:
+                raise InvalidField(
+                    "expiry_reminder_days_by_register",
+                    f"{entry!r} is not register=days, e.g. documents=90",
+                ) from None
+        return notice
 
     @property
     def ca_dir(self) -> Path:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
@@ -27,6 +27,8 @@ from policenet.hub.context import HubContext
 from policenet.hub.documents_api import router as documents_router
 from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
+from policenet.hub.records_api import router as records_router
+from policenet.hub.retention import purge, remind
 from policenet.security.auditlog import AuditLog
 from policenet.security.peer import peer_certificate
 from policenet.settings import HubSettings
@@ -95,6 +97,7 @@ def build_app(hub: HubContext) -> ASGIApp:
             asyncio.create_task(_sign_tree_heads(hub)),
             asyncio.create_task(_keep_crl(hub)),
             asyncio.create_task(_escalate_cases(hub)),
+            asyncio.create_task(_retain(hub)),
         ]
         try:
             yield
@@ -120,6 +123,7 @@ def build_app(hub: HubContext) -> ASGIApp:
     app.include_router(router)
     app.include_router(documents_router)
     app.include_router(cases_router)
+    app.include_router(records_router)
     return BodySizeLimit(
         MemberGate(app, hub),
         hub.settings.max_request_bytes,
@@ -156,6 +160,30 @@ def _escalate_once(hub: HubContext) -> None:
     with hub.store.unit_of_work() as uow:
         escalated = escalate_due(uow, hub.audit, hub.clock())
     if escalated:
+        hub.bell.ring()
+
+
+async def _retain(hub: HubContext) -> None:
+    """Send due expiry and review reminders and remove records past their grace period."""
+    settings = hub.settings
+    while True:
+        try:
+            await asyncio.to_thread(_retain_once, hub)
+        except Exception:
+            log.exception("could not run retention")
+        await asyncio.sleep(settings.retention_interval_seconds)
+
+
+def _retain_once(hub: HubContext) -> None:
+    settings = hub.settings
+    now = hub.clock()
+    with hub.store.unit_of_work() as uow:
+        reminded = remind(
+            uow, now, settings.expiry_notice(), timedelta(days=settings.review_reminder_days)
+        )
+        removed = purge(uow, hub.audit, now, timedelta(days=settings.expired_record_grace_days))
+    if reminded or removed:
+        log.info("retention: %d reminders sent, %d expired records removed", reminded, removed)
         hub.bell.ring()
 
 

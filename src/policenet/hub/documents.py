@@ -96,12 +96,14 @@ class DocumentRegister:
         probes: Sequence[DocumentProbe],
         now: datetime,
         policy: DeadlinePolicy,
+        *,
+        source: str = "live",
     ) -> list[list[Hit]]:
         """Check documents for ``caller``: hits in probe order, audited, NCBs told, cases opened."""
         require_register(caller.member, REGISTER)
         self.refresh(uow)
         answers = resolve(uow, caller.member, REGISTER, self.search(probes), now)
-        record_enquiry(uow, audit, caller, REGISTER, len(probes), answers, now)
+        record_enquiry(uow, audit, caller, REGISTER, len(probes), answers, now, source=source)
         hits = [h for found in answers for h in found]
         numbers = open_cases(uow, audit, caller, REGISTER, hits, now, policy) if hits else {}
         return [[replace(h, case=numbers.get(h.key)) for h in found] for found in answers]
@@ -146,12 +148,10 @@ def apply_rows(
         try:
             if row.op == "remove":
                 key = removal_key(dict(row.record))
-                _may_report(member, key.split(":", 1)[0])
                 _first_sighting(seen, key, row.line)
                 removals[key] = row.line
                 continue
             doc = validate(row.record, today)
-            _may_report(member, doc.issuing_state)
             key = natural_key(doc)
             _first_sighting(seen, key, row.line)
             envelope = row.envelope.envelope(member.code, now, today + DEFAULT_REVIEW)
@@ -162,6 +162,13 @@ def apply_rows(
     keys = list(puts) + list(removals)
     existing = uow.records.get_many(REGISTER.value, keys) if keys else {}
     owners = {m.code: m for m in uow.members.list()} if existing else {}
+    # a new document needs a member that may report its country; an existing one its owner
+    # side (so an agency that no longer reports may still remove what it reported)
+    for key in [k for k in puts if k not in existing]:
+        try:
+            _may_report(member, key.split(":", 1)[0])
+        except Forbidden as exc:
+            report.reject(RowError(puts.pop(key)[0], exc.message))
     for key, stored in existing.items():
         if not is_owner_side(member, stored.envelope, owners.get(stored.envelope.owner)):
             line = puts[key][0] if key in puts else removals[key]

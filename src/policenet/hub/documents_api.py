@@ -64,7 +64,12 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
         except PolicenetError as exc:
             answers[i]["error"] = exc.message
     with hub.store.unit_of_work() as uow:
-        found = hub.documents.check(uow, hub.audit, who, probes, now, hub.deadlines)
+        source = (
+            f"offline-recheck (answered offline at {body.answered_offline_at.isoformat()})"
+            if body.answered_offline_at
+            else "live"
+        )
+        found = hub.documents.check(uow, hub.audit, who, probes, now, hub.deadlines, source=source)
     for position, hits in zip(positions, found, strict=True):
         answers[position]["hits"] = [h.to_json() for h in hits]
     return {"checked_at": now.isoformat(), "source": "live", "answers": answers}
@@ -188,6 +193,8 @@ def copy_snapshot(
 ) -> dict[str, Any]:
     """A signed page of the documents the caller may see, for its node's offline copy."""
     now = hub.clock()
+    if hub.signing_key is None:
+        raise Unavailable("this hub cannot sign copies (no signing key loaded)")
     with hub.store.unit_of_work() as uow:
         body = snapshot_page(uow, who.member, after_key, as_of, now)
         hub.audit.append(uow, _copy_audit(who, "copy.documents.snapshot", body, now))

@@ -71,7 +71,8 @@ def _from_copy(
             positions.append(i)
         except PolicenetError as exc:
             answers[i]["error"] = exc.message
-    for position, hits in zip(positions, copy.answer(probes, items, officer), strict=True):
+    found = copy.answer(probes, items, officer, tolerant=body.tolerant)
+    for position, hits in zip(positions, found, strict=True):
         answers[position]["hits"] = [h.to_json() for h in hits]
     synced = copy.synced_at()
     return {

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from policenet.domain.access import Access
 from policenet.domain.registers import RegisterName
-from policenet.errors import IntegrityFailure, PolicenetError
+from policenet.errors import IntegrityFailure, PolicenetError, Unavailable
 from policenet.node.hubclient import HubClient
 from policenet.registers.base import MatchStrength
 from policenet.registers.documents.index import DocumentIndex, DocumentProbe
@@ -218,6 +218,8 @@ class OfflineCopy:
         probes: Sequence[DocumentProbe],
         items: Sequence[Mapping[str, Any]],
         officer: str | None,
+        *,
+        tolerant: bool = False,
     ) -> list[list[Hit]]:
         """Answer probes from the copy; probes that hit are kept for a re-check with the hub."""
         now = self._clock()
@@ -237,25 +239,36 @@ class OfflineCopy:
                         continue
                     hits.append(_hit(entry, c.strength, c.score, c.explanation))
                 if hits:
-                    uow.rechecks.add(REGISTER.value, dict(item), officer, now)
+                    uow.rechecks.add(
+                        REGISTER.value, {"item": dict(item), "tolerant": tolerant}, officer, now
+                    )
                 answers.append(hits)
         return answers
 
     async def recheck(self) -> int:
-        """Repeat offline hits with the hub (which audits them and tells the NCBs)."""
+        """Repeat offline hits with the hub (which audits them and tells the NCBs).
+
+        A re-check the hub refuses (the member lost the register, say) is
+        dropped with the reason logged, so it cannot hold up the others; an
+        unreachable hub stops the round, to be tried again at the next sync.
+        """
         done = 0
-        while True:
-            pending = await run_in_threadpool(self._pending)
-            if not pending:
-                return done
+        while pending := await run_in_threadpool(self._pending):
             for recheck in pending:
-                await self._hub.post(
-                    "/v1/documents/check",
-                    {"documents": [dict(recheck.probe)], "tolerant": True},
-                    officer=recheck.officer,
-                )
+                body = {
+                    "documents": [dict(recheck.probe["item"])],
+                    "tolerant": bool(recheck.probe.get("tolerant")),
+                    "answered_offline_at": recheck.created.isoformat(),
+                }
+                try:
+                    await self._hub.post("/v1/documents/check", body, officer=recheck.officer)
+                except Unavailable:
+                    raise
+                except PolicenetError as exc:
+                    log.warning("offline hit %d not re-checked: %s", recheck.id, exc.message)
                 await run_in_threadpool(self._done, recheck.id)
                 done += 1
+        return done
 
     def _pending(self) -> list[Any]:
         with self._store.unit_of_work() as uow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -28,6 +28,9 @@ class DocumentItem(BaseModel):
 class CheckRequest(BaseModel):
     documents: list[DocumentItem] = Field(min_length=1, max_length=MAX_CHECK_BATCH)
     tolerant: bool = Field(False, description="also report OCR confusions as possible hits")
+    answered_offline_at: datetime | None = Field(
+        None, description="set by a node re-checking a hit it first found in its offline copy"
+    )
 
 
 class RecordsRequest(BaseModel):
