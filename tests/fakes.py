@@ -59,6 +59,13 @@ class FakeHub:
             "POST-STREAM", path, officer, {"params": dict(params or {}), "body": body}
         )
 
+    async def _stream(self, path: str, officer: str | None) -> AsyncIterator[bytes]:
+        for chunk in self._answer("GET-STREAM", path, officer, None):
+            yield chunk
+
+    def get_stream(self, path: str, *, officer: str | None = None) -> AsyncIterator[bytes]:
+        return self._stream(path, officer)
+
     async def events_after(self, after: int) -> AsyncIterator[Event | None]:
         if self.down:
             raise Unavailable("fake hub is down")

@@ -245,7 +245,7 @@ def step_border_check(network: DemoNetwork, sessions: Sessions, say: Say) -> Non
 def step_follow_up(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
         f"6. Case {network.case_number}: NCB Washington sees it in its inbox and confirms the "
-        "hit; NCB London sees the confirmation and closes the case:"
+        "hit; NCB London reports the seizure in a sealed message and closes the case:"
     )
     washington, london = sessions.at("washington"), sessions.at("london")
     number = network.case_number
@@ -267,6 +267,34 @@ def step_follow_up(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     seen = london.get(f"/api/v1/cases/{number}")
     expect(seen["state"] == "confirmed", f"London sees {seen['state']}, not confirmed")
     say(f"     London sees: confirmed by {seen['owner_ncb']} ({seen['note']})")
+    report = (
+        b"Seizure report\nPassport USA 561204317 seized at Heathrow T5, 29 November, 09:40.\n"
+        b"Holder detained for questioning; the document is held as evidence.\n"
+    )
+    uploaded = london.client.post("/api/v1/uploads", content=report)
+    expect(uploaded.status_code == 200, f"upload failed: {uploaded.text}")
+    sent = london.post(
+        "/api/v1/messages",
+        {
+            "case": number,
+            "kind": "action-taken",
+            "fields": {"action": "document-seized", "place": "London Heathrow T5"},
+            "text": "The document was seized at the border. Report attached.",
+            "attachments": [{"upload": uploaded.json()["upload"], "name": "seizure-report.txt"}],
+        },
+    )
+    say(
+        f"     London sends message {sent['id']} (action taken: document seized) with an "
+        "attachment, sealed for Washington and signed by London"
+    )
+    inbox = washington.get("/api/v1/messages", case=number)
+    expect(len(inbox) == 1 and inbox[0]["signature_verified"], f"Washington read {inbox}")
+    got = washington.client.get(f"/api/v1/messages/{inbox[0]['id']}/attachments/0")
+    expect(got.status_code == 200 and got.content == report, "the attachment did not arrive whole")
+    say(
+        f"     Washington opens it: signature verified, '{inbox[0]['text']}', attachment "
+        f"{inbox[0]['attachment_names'][0]} ({len(got.content)} bytes) intact"
+    )
     closed = london.post(
         f"/api/v1/cases/{number}/transition",
         {"to": "closed", "note": "document seized at the border"},

@@ -27,6 +27,8 @@ from policenet.hub.context import HubContext
 from policenet.hub.documents_api import router as documents_router
 from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
+from policenet.hub.messages import MAX_SEALED_ATTACHMENT_BYTES
+from policenet.hub.messages_api import router as messages_router
 from policenet.hub.records_api import router as records_router
 from policenet.hub.retention import purge, remind
 from policenet.security.auditlog import AuditLog
@@ -124,10 +126,14 @@ def build_app(hub: HubContext) -> ASGIApp:
     app.include_router(documents_router)
     app.include_router(cases_router)
     app.include_router(records_router)
+    app.include_router(messages_router)
     return BodySizeLimit(
         MemberGate(app, hub),
         hub.settings.max_request_bytes,
-        large={"/v1/documents/load": hub.settings.max_load_bytes},
+        large={
+            "/v1/documents/load": hub.settings.max_load_bytes,
+            "/v1/attachments": MAX_SEALED_ATTACHMENT_BYTES,
+        },
     )
 
 

@@ -18,9 +18,12 @@ from policenet.node.context import NodeContext
 from policenet.node.documents_api import router as documents_router
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient, TunnelHubClient
+from policenet.node.messages import Messenger, Outbox
+from policenet.node.messages_api import router as messages_router
 from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
 from policenet.security.passwords import DEFAULT_ARGON2, Argon2Params
+from policenet.security.sealed import MAX_ATTACHMENT_BYTES
 from policenet.security.tls import node_client_context
 from policenet.settings import NodeSettings
 from policenet.store.database import open_store
@@ -71,6 +74,9 @@ def create_node(
     )
     context = NodeContext(
         copy=copy,
+        messenger=Messenger(
+            settings.member, settings.bundle_dir, hub, Outbox(settings.directory / "outbox")
+        ),
         settings=settings,
         store=store,
         officers=officer_directory(settings, store, argon2=argon2),
@@ -111,6 +117,7 @@ def create_node(
     app.include_router(router)
     app.include_router(documents_router)
     app.include_router(cases_router)
+    app.include_router(messages_router)
 
     @app.get("/health")
     async def health() -> dict[str, object]:
@@ -118,5 +125,10 @@ def create_node(
         return {"status": "ok", "hub_connected": context.follower.state.connected}
 
     return context, BodySizeLimit(
-        app, settings.max_request_bytes, large={"/api/v1/documents/load": settings.max_load_bytes}
+        app,
+        settings.max_request_bytes,
+        large={
+            "/api/v1/documents/load": settings.max_load_bytes,
+            "/api/v1/uploads": MAX_ATTACHMENT_BYTES + 1,
+        },
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient
+from policenet.node.messages import Messenger
 from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
 from policenet.settings import NodeSettings
@@ -22,5 +23,6 @@ class NodeContext:
     hub: HubClient
     follower: EventFollower
     clock: Callable[[], datetime]
+    messenger: Messenger
     copy: OfflineCopy | None = None
     """The offline copy of travel documents (None when the settings turn it off)."""

@@ -58,6 +58,10 @@ class HubClient(Protocol):
         """Stream a request body (a bulk load) and return the JSON answer."""
         ...
 
+    def get_stream(self, path: str, *, officer: str | None = None) -> AsyncIterator[bytes]:
+        """A response body as it arrives (a sealed attachment)."""
+        ...
+
     def events(self, after: int) -> AsyncIterator[Event | None]:
         """The node's events after ``after``; None for a heartbeat. Ends when the stream drops."""
         ...
@@ -165,6 +169,18 @@ class TunnelHubClient:
         if response.status_code >= 400:
             raise_for_hub_error(response.status_code, response.content)
         return response.json()
+
+    async def get_stream(self, path: str, *, officer: str | None = None) -> AsyncIterator[bytes]:
+        try:
+            async with self._stream_client.stream(
+                "GET", path, headers=self._headers(officer)
+            ) as response:
+                if response.status_code >= 400:
+                    raise_for_hub_error(response.status_code, await response.aread())
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+        except httpx.TransportError as exc:
+            raise errors.Unavailable(_unreachable(self._base, exc)) from None
 
     async def events(self, after: int) -> AsyncIterator[Event | None]:
         try:

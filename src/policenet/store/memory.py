@@ -447,12 +447,20 @@ class _Messages:
         self._s = s
 
     def add(self, message: StoredMessage) -> int:
+        if self.by_sealed_id(str(message.sealed["header"]["id"])) is not None:
+            raise Conflict("a message with this sealed id exists")
         new_id = len(self._s.messages) + 1
         self._s.messages.append(replace(message, id=new_id))
         return new_id
 
     def get(self, message_id: int) -> StoredMessage | None:
         return next((m for m in self._s.messages if m.id == message_id), None)
+
+    def by_sealed_id(self, sealed_id: str) -> StoredMessage | None:
+        return next(
+            (m for m in self._s.messages if m.sealed.get("header", {}).get("id") == sealed_id),
+            None,
+        )
 
     def for_member(
         self, code: str, case: str | None, after_id: int, limit: int

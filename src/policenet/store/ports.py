@@ -262,6 +262,10 @@ class MessageRepository(Protocol):
         ...
 
     def get(self, message_id: int) -> StoredMessage | None: ...
+    def by_sealed_id(self, sealed_id: str) -> StoredMessage | None:
+        """The message whose sealed header carries ``sealed_id`` (its sender's id for it)."""
+        ...
+
     def for_member(
         self, code: str, case: str | None, after_id: int, limit: int
     ) -> list[StoredMessage]:

@@ -313,6 +313,7 @@ messages = Table(
     "messages",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sealed_id", String(64), nullable=False, unique=True),
     Column("case_number", String(32), nullable=True),
     Column("sender", String(63), nullable=False),
     Column("recipients", String(400), nullable=False),

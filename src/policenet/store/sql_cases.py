@@ -177,6 +177,7 @@ class SqlMessages:
     def add(self, message: StoredMessage) -> int:
         result = self._conn.execute(
             insert(schema.messages).values(
+                sealed_id=str(message.sealed["header"]["id"]),
                 case_number=message.case,
                 sender=message.sender,
                 recipients=",".join(message.recipients),
@@ -191,6 +192,11 @@ class SqlMessages:
     def get(self, message_id: int) -> StoredMessage | None:
         t = schema.messages
         row = self._conn.execute(select(t).where(t.c.id == message_id)).first()
+        return _message(row) if row else None
+
+    def by_sealed_id(self, sealed_id: str) -> StoredMessage | None:
+        t = schema.messages
+        row = self._conn.execute(select(t).where(t.c.sealed_id == sealed_id)).first()
         return _message(row) if row else None
 
     def for_member(

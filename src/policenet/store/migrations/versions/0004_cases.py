@@ -60,6 +60,7 @@ def upgrade() -> None:
     op.create_table(
         "messages",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("sealed_id", sa.String(64), nullable=False),
         sa.Column("case_number", sa.String(32), nullable=True),
         sa.Column("sender", sa.String(63), nullable=False),
         sa.Column("recipients", sa.String(400), nullable=False),
@@ -68,6 +69,7 @@ def upgrade() -> None:
         sa.Column("sealed", sa.Text(), nullable=False),
         sa.Column("attachments", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_messages"),
+        sa.UniqueConstraint("sealed_id", name="uq_messages_sealed_id"),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_messages_case_number_id", "messages", ["case_number", "id"])
