@@ -22,6 +22,7 @@ from policenet.node.messages import Messenger, Outbox
 from policenet.node.messages_api import router as messages_router
 from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
+from policenet.node.records_api import router as records_router
 from policenet.security.passwords import DEFAULT_ARGON2, Argon2Params
 from policenet.security.sealed import MAX_ATTACHMENT_BYTES
 from policenet.security.tls import node_client_context
@@ -118,6 +119,7 @@ def create_node(
     app.include_router(documents_router)
     app.include_router(cases_router)
     app.include_router(messages_router)
+    app.include_router(records_router)
 
     @app.get("/health")
     async def health() -> dict[str, object]:
