@@ -36,6 +36,7 @@ from policenet.security.peer import peer_certificate
 from policenet.settings import HubSettings
 from policenet.store.database import open_store
 from policenet.store.ports import Store
+from policenet.web.background import every, running
 from policenet.web.errors import (
     install_error_handlers,
     internal_error_response,
@@ -95,22 +96,23 @@ def build_app(hub: HubContext) -> ASGIApp:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         loaded = await asyncio.to_thread(hub.documents.load, hub.store)
         log.info("travel documents index built: %d records", loaded)
-        tasks = [
-            asyncio.create_task(_sign_tree_heads(hub)),
-            asyncio.create_task(_keep_crl(hub)),
-            asyncio.create_task(_escalate_cases(hub)),
-            asyncio.create_task(_retain(hub)),
-        ]
-        try:
+        settings = hub.settings
+        async with running(
+            # fresh tree heads while the log grows, so proofs have recent anchors
+            every(
+                settings.tree_head_interval_seconds,
+                lambda: _sign_if_grown(hub),
+                "sign a tree head",
+                wait_first=True,
+            ),
+            # a stale CRL would lock every member out
+            every(600.0, lambda: _republish_if_due(hub), "republish the CRL"),
+            every(15.0, lambda: _escalate_once(hub), "escalate overdue cases"),
+            every(settings.retention_interval_seconds, lambda: _retain_once(hub), "run retention"),
+        ):
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            with hub.store.unit_of_work() as uow:
-                hub.audit.sign_tree_head(uow, hub.clock())
+        with hub.store.unit_of_work() as uow:
+            hub.audit.sign_tree_head(uow, hub.clock())
 
     app = FastAPI(
         title="policenet hub",
@@ -137,29 +139,9 @@ def build_app(hub: HubContext) -> ASGIApp:
     )
 
 
-async def _sign_tree_heads(hub: HubContext) -> None:
-    """Sign a tree head every interval while the log grows, so proofs have fresh anchors."""
-    while True:
-        await asyncio.sleep(hub.settings.tree_head_interval_seconds)
-        try:
-            await asyncio.to_thread(_sign_if_grown, hub)
-        except Exception:
-            log.exception("could not sign a tree head")
-
-
 def _sign_if_grown(hub: HubContext) -> None:
     with hub.store.unit_of_work() as uow:
         hub.audit.sign_if_grown(uow, hub.clock())
-
-
-async def _escalate_cases(hub: HubContext, every: float = 15.0) -> None:
-    """Escalate cases whose owner did not answer by the deadline."""
-    while True:
-        try:
-            await asyncio.to_thread(_escalate_once, hub)
-        except Exception:
-            log.exception("could not escalate overdue cases")
-        await asyncio.sleep(every)
 
 
 def _escalate_once(hub: HubContext) -> None:
@@ -167,17 +149,6 @@ def _escalate_once(hub: HubContext) -> None:
         escalated = escalate_due(uow, hub.audit, hub.clock())
     if escalated:
         hub.bell.ring()
-
-
-async def _retain(hub: HubContext) -> None:
-    """Send due expiry and review reminders and remove records past their grace period."""
-    settings = hub.settings
-    while True:
-        try:
-            await asyncio.to_thread(_retain_once, hub)
-        except Exception:
-            log.exception("could not run retention")
-        await asyncio.sleep(settings.retention_interval_seconds)
 
 
 def _retain_once(hub: HubContext) -> None:
@@ -191,16 +162,6 @@ def _retain_once(hub: HubContext) -> None:
     if reminded or removed:
         log.info("retention: %d reminders sent, %d expired records removed", reminded, removed)
         hub.bell.ring()
-
-
-async def _keep_crl(hub: HubContext, every: float = 600.0) -> None:
-    """Republish the CRL before its next update passes (a stale CRL locks every member out)."""
-    while True:
-        try:
-            await asyncio.to_thread(_republish_if_due, hub)
-        except Exception:
-            log.exception("could not republish the CRL")
-        await asyncio.sleep(every)
 
 
 def _republish_if_due(hub: HubContext) -> None:

@@ -23,12 +23,15 @@ from policenet.node.messages_api import router as messages_router
 from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
 from policenet.node.records_api import router as records_router
+from policenet.node.webhooks import WebhookForwarder, WebhookSubscriptions
+from policenet.node.webhooks_api import router as webhooks_router
 from policenet.security.passwords import DEFAULT_ARGON2, Argon2Params
 from policenet.security.sealed import MAX_ATTACHMENT_BYTES
 from policenet.security.tls import node_client_context
 from policenet.settings import NodeSettings
 from policenet.store.database import open_store
 from policenet.store.ports import Store
+from policenet.web.background import running
 from policenet.web.errors import install_error_handlers
 from policenet.web.limits import BodySizeLimit
 
@@ -73,6 +76,7 @@ def create_node(
         if settings.offline_copy
         else None
     )
+    forwarder = WebhookForwarder(store, clock)
     context = NodeContext(
         copy=copy,
         messenger=Messenger(
@@ -82,28 +86,28 @@ def create_node(
         store=store,
         officers=officer_directory(settings, store, argon2=argon2),
         hub=hub,
-        follower=EventFollower(hub, store, clock),
+        follower=EventFollower(hub, store, clock, on_event=lambda _: forwarder.nudge()),
+        webhooks=WebhookSubscriptions(store, clock),
+        forwarder=forwarder,
         clock=clock,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        tasks = []
         if copy is not None:
             await asyncio.to_thread(copy.load)
+        jobs = []
         if follow_events:
-            tasks.append(asyncio.create_task(context.follower.run()))
+            jobs.append(context.follower.run())
+            jobs.append(forwarder.run())
             if copy is not None:
-                tasks.append(asyncio.create_task(copy.run(settings.member)))
+                jobs.append(copy.run(settings.member))
         try:
-            yield
+            async with running(*jobs):
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             await hub.aclose()
+            await forwarder.aclose()
 
     app = FastAPI(
         title=f"policenet node {settings.member}",
@@ -120,6 +124,7 @@ def create_node(
     app.include_router(cases_router)
     app.include_router(messages_router)
     app.include_router(records_router)
+    app.include_router(webhooks_router)
 
     @app.get("/health")
     async def health() -> dict[str, object]:
