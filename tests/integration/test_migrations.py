@@ -44,6 +44,8 @@ SCHEMA_TABLES = {
     "cases",
     "case_timeline",
     "messages",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 

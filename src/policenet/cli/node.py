@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from policenet.cli import documents, followup
+from policenet.cli import documents, followup, webhooks
 from policenet.cli.common import NodeDir, node_settings, now, out, setup_logging
 from policenet.domain.officers import Role
 from policenet.node.app import officer_directory
@@ -29,6 +29,7 @@ app.add_typer(followup.messages, name="messages")
 app.add_typer(followup.records, name="records")
 app.command("oversight")(followup.oversight)
 app.add_typer(tokens, name="token")
+app.add_typer(webhooks.app, name="webhook")
 
 
 def _directory(settings: NodeSettings) -> tuple[OfficerDirectory, Store]:

@@ -11,6 +11,7 @@ from policenet.node.hubclient import HubClient
 from policenet.node.messages import Messenger
 from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
+from policenet.node.webhooks import WebhookForwarder, WebhookSubscriptions
 from policenet.settings import NodeSettings
 from policenet.store.ports import Store
 
@@ -24,5 +25,7 @@ class NodeContext:
     follower: EventFollower
     clock: Callable[[], datetime]
     messenger: Messenger
+    webhooks: WebhookSubscriptions
+    forwarder: WebhookForwarder
     copy: OfflineCopy | None = None
     """The offline copy of travel documents (None when the settings turn it off)."""

@@ -25,6 +25,8 @@ from policenet.domain.officers import Officer
 from policenet.errors import Conflict, NotFound
 from policenet.store.ports import (
     CopyState,
+    Delivery,
+    DeliveryState,
     OfficerSession,
     PutOutcome,
     Recheck,
@@ -37,6 +39,7 @@ from policenet.store.ports import (
     SystemToken,
     TimelineEntry,
     UnitOfWork,
+    Webhook,
 )
 
 
@@ -60,6 +63,8 @@ class _State:
     timeline: list[TimelineEntry] = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)
     reminded: dict[tuple[str, str, bool], datetime | None] = field(default_factory=dict)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+    deliveries: dict[tuple[str, int], Delivery] = field(default_factory=dict)
 
 
 class _Members:
@@ -474,6 +479,90 @@ class _Messages:
         ][:limit]
 
 
+class _Webhooks:
+    def __init__(self, s: _State) -> None:
+        self._s = s
+
+    def _known(self, name: str) -> Webhook:
+        found = self._s.webhooks.get(name)
+        if found is None:
+            raise NotFound(f"no webhook named {name!r}")
+        return found
+
+    def _mine(self, name: str, state: DeliveryState) -> list[Delivery]:
+        found = [d for (w, _), d in self._s.deliveries.items() if w == name and d.state is state]
+        return sorted(found, key=lambda d: d.event.id)
+
+    def add(self, webhook: Webhook) -> None:
+        if webhook.name in self._s.webhooks:
+            raise Conflict(f"a webhook named {webhook.name!r} exists")
+        self._s.webhooks[webhook.name] = webhook
+
+    def get(self, name: str) -> Webhook | None:
+        return self._s.webhooks.get(name)
+
+    def remove(self, name: str) -> None:
+        self._known(name)
+        del self._s.webhooks[name]
+        for key in [k for k in self._s.deliveries if k[0] == name]:
+            del self._s.deliveries[key]
+
+    def set_active(self, name: str, active: bool) -> None:
+        self._s.webhooks[name] = replace(self._known(name), active=active)
+
+    def queue(self, name: str, event_ids: Sequence[int], through: int, now: datetime) -> None:
+        webhook = self._known(name)
+        for event_id in event_ids:
+            if (name, event_id) not in self._s.deliveries:
+                event = self._s.inbox[event_id]
+                self._s.deliveries[(name, event_id)] = Delivery(
+                    name, event, DeliveryState.PENDING, 0, now
+                )
+        if through > webhook.queued_through:
+            self._s.webhooks[name] = replace(webhook, queued_through=through)
+
+    def head(self, name: str) -> Delivery | None:
+        pending = self._mine(name, DeliveryState.PENDING)
+        return pending[0] if pending else None
+
+    def save(self, delivery: Delivery) -> None:
+        key = (delivery.webhook, delivery.event.id)
+        if key in self._s.deliveries:
+            self._s.deliveries[key] = replace(delivery, event=self._s.deliveries[key].event)
+
+    def dead_letters(self, name: str, after_id: int, limit: int) -> list[Delivery]:
+        dead = [d for d in self._mine(name, DeliveryState.DEAD) if d.event.id > after_id]
+        return dead[: max(limit, 0)]
+
+    def revive(self, name: str, event_id: int | None, now: datetime) -> int:
+        revived = 0
+        for d in self._mine(name, DeliveryState.DEAD):
+            if event_id is None or d.event.id == event_id:
+                self._s.deliveries[(name, d.event.id)] = replace(
+                    d, state=DeliveryState.PENDING, attempts=0, next_attempt_at=now
+                )
+                revived += 1
+        return revived
+
+    def counts(self, name: str) -> dict[DeliveryState, int]:
+        return {state: len(self._mine(name, state)) for state in DeliveryState}
+
+    def forget_delivered(self, before: datetime) -> int:
+        gone = [
+            k
+            for k, d in self._s.deliveries.items()
+            if d.state is DeliveryState.DELIVERED
+            and d.delivered_at is not None
+            and d.delivered_at < before
+        ]
+        for k in gone:
+            del self._s.deliveries[k]
+        return len(gone)
+
+    def list(self) -> list[Webhook]:
+        return sorted(self._s.webhooks.values(), key=lambda w: w.name)
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: _State) -> None:
         self.state = state
@@ -490,6 +579,7 @@ class MemoryUnitOfWork:
         self.cases = _Cases(state)
         self.messages = _Messages(state)
         self.rechecks = _Rechecks(state)
+        self.webhooks = _Webhooks(state)
 
 
 class MemoryStore:

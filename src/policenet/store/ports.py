@@ -352,6 +352,93 @@ class InboxRepository(Protocol):
     def list(self, after_id: int = 0, limit: int = 500) -> list[Event]: ...
 
 
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    """Waiting for its first attempt or for its next retry."""
+    DELIVERED = "delivered"
+    """The receiver answered 2xx."""
+    DEAD = "dead"
+    """Every attempt failed: a dead letter, kept until an administrator retries it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A national system's subscription to the node's events (see :mod:`policenet.node.webhooks`).
+
+    ``secret`` is kept as given: the node needs it to sign every delivery.
+    ``kinds`` are event-kind prefixes (empty: every kind). ``queued_through``
+    is the id of the last inbox event already considered for queueing.
+    """
+
+    name: str
+    url: str
+    secret: str
+    kinds: tuple[str, ...]
+    created: datetime
+    active: bool = True
+    max_attempts: int = 10
+    queued_through: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event to deliver to one webhook, with the state of its attempts."""
+
+    webhook: str
+    event: Event
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class WebhookRepository(Protocol):
+    """Webhook subscriptions of a node and the queue of deliveries to each.
+
+    - ``add`` raises Conflict for a name that exists; ``remove``,
+      ``set_active`` and ``queue`` raise NotFound for one that does not;
+      ``remove`` drops the webhook's deliveries too.
+    - ``queue`` adds a pending delivery (no attempts yet, due at ``now``) for
+      each event id not yet queued to that webhook, and moves the webhook's
+      ``queued_through`` up to ``through`` (never down), in the same
+      transaction. Event ids must be in the inbox.
+    - ``head`` is the pending delivery with the smallest event id of a
+      webhook, due or not: deliveries of one webhook go one at a time, in
+      event-id order. Deliveries carry their event, read from the inbox.
+    - ``save`` writes a delivery's state, attempts, times and error; a
+      delivery no longer queued (its webhook was removed) is left alone.
+    - ``revive`` makes dead letters pending again with no attempts, due at
+      ``now``: the one for ``event_id``, or every one when it is None; it
+      returns how many.
+    """
+
+    def add(self, webhook: Webhook) -> None: ...
+    def get(self, name: str) -> Webhook | None: ...
+    def remove(self, name: str) -> None: ...
+    def set_active(self, name: str, active: bool) -> None: ...
+    def queue(self, name: str, event_ids: Sequence[int], through: int, now: datetime) -> None: ...
+    def head(self, name: str) -> Delivery | None: ...
+    def save(self, delivery: Delivery) -> None: ...
+    def dead_letters(self, name: str, after_id: int, limit: int) -> list[Delivery]:
+        """Dead deliveries of ``name`` with event ids above ``after_id``, by event id."""
+        ...
+
+    def revive(self, name: str, event_id: int | None, now: datetime) -> int: ...
+    def counts(self, name: str) -> dict[DeliveryState, int]:
+        """How many deliveries of ``name`` are in each state (every state is a key)."""
+        ...
+
+    def forget_delivered(self, before: datetime) -> int:
+        """Drop delivered deliveries delivered before ``before``; returns how many went."""
+        ...
+
+    def list(self) -> list[Webhook]:
+        """Every webhook, by name."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """The repositories of one transaction."""
 
@@ -381,6 +468,8 @@ class UnitOfWork(Protocol):
     def messages(self) -> MessageRepository: ...
     @property
     def rechecks(self) -> RecheckRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
 
 class Store(Protocol):
@@ -397,6 +486,8 @@ __all__ = [
     "CertificateRepository",
     "CopyRepository",
     "CopyState",
+    "Delivery",
+    "DeliveryState",
     "EventRepository",
     "InboxRepository",
     "MemberRepository",
@@ -418,4 +509,6 @@ __all__ = [
     "SystemTokenRepository",
     "TimelineEntry",
     "UnitOfWork",
+    "Webhook",
+    "WebhookRepository",
 ]

@@ -325,6 +325,38 @@ messages = Table(
     sqlite_autoincrement=True,
 )
 
+# A node's webhooks: national systems subscribed to the node's events, and the
+# queue of deliveries to each (see policenet.node.webhooks). ``kinds`` is a JSON
+# list of event-kind prefixes; ``queued_through`` the last inbox id considered.
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("kinds", Text(), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("max_attempts", Integer(), nullable=False),
+    Column("queued_through", BigInteger(), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("webhook", String(64), primary_key=True),
+    Column("event_id", BigInteger(), primary_key=True, autoincrement=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_attempt_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Index(None, "webhook", "state", "event_id"),
+    Index(None, "state", "delivered_at"),
+)
+
 __all__ = [
     "UtcDateTime",
     "audit_entries",
@@ -345,4 +377,6 @@ __all__ = [
     "register_records",
     "system_tokens",
     "tree_heads",
+    "webhook_deliveries",
+    "webhooks",
 ]

@@ -58,6 +58,7 @@ from policenet.store.ports import (
 from policenet.store.sql_cases import SqlCases, SqlMessages
 from policenet.store.sql_copies import SqlCopies, SqlRechecks
 from policenet.store.sql_records import SqlRecords
+from policenet.store.sql_webhooks import SqlWebhooks
 
 APPEND_LOCK_KEY = 0x706F_6C6E_6170_7031
 """PostgreSQL advisory lock taken before appending an audit entry or an event.
@@ -533,6 +534,7 @@ class SqlUnitOfWork:
         self.cases = SqlCases(connection, self._lock_appends)
         self.messages = SqlMessages(connection)
         self.rechecks = SqlRechecks(connection)
+        self.webhooks = SqlWebhooks(connection)
 
     def _lock_appends(self) -> None:
         # SQLite needs nothing: BEGIN IMMEDIATE already made this the only writer.
