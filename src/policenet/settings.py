@@ -88,6 +88,16 @@ class HubSettings:
                     "case_deadlines_by_register",
                     f"{entry!r} is not register=hours/urgent_minutes, e.g. persons=24/30",
                 ) from None
+        lengths: list[tuple[str, timedelta]] = [
+            ("case_deadline_hours", timedelta(hours=self.case_deadline_hours)),
+            ("urgent_case_deadline_minutes", timedelta(minutes=self.urgent_case_deadline_minutes)),
+        ]
+        lengths += [
+            ("case_deadlines_by_register", t) for pair in per_register.values() for t in pair
+        ]
+        for setting, length in lengths:
+            if length <= timedelta(0):
+                raise InvalidField(setting, "a deadline must be longer than zero")
         return DeadlinePolicy(
             routine=timedelta(hours=self.case_deadline_hours),
             urgent=timedelta(minutes=self.urgent_case_deadline_minutes),

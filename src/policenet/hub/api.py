@@ -240,6 +240,8 @@ async def _event_lines(hub: HubContext, who: Caller, after: int) -> AsyncIterato
                 raise Forbidden(f"member {who.member.code} or its certificate is revoked")
             return [e.to_json() for e in uow.events.after(who.member.code, last, 200)]
 
+    # a heartbeat at once tells the node the stream is open, even with nothing new to send
+    yield json.dumps({"heartbeat": hub.clock().isoformat()}) + "\n"
     while True:
         try:
             lines = await run_in_threadpool(fetch)

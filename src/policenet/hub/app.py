@@ -27,7 +27,7 @@ from policenet.hub.context import HubContext
 from policenet.hub.documents_api import router as documents_router
 from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
-from policenet.hub.messages import MAX_SEALED_ATTACHMENT_BYTES
+from policenet.hub.messages import MAX_SEALED_ATTACHMENT_BYTES, AttachmentShelf
 from policenet.hub.messages_api import router as messages_router
 from policenet.hub.records_api import router as records_router
 from policenet.hub.retention import purge, remind
@@ -149,6 +149,15 @@ def _escalate_once(hub: HubContext) -> None:
         escalated = escalate_due(uow, hub.audit, hub.clock())
     if escalated:
         hub.bell.ring()
+
+
+def _sweep_uploads(hub: HubContext) -> None:
+    """Remove attachment uploads that no message took within a day."""
+    removed = AttachmentShelf(hub.settings.directory / "attachments").sweep(
+        hub.clock() - timedelta(days=1)
+    )
+    if removed:
+        log.info("removed %d abandoned attachment uploads", removed)
 
 
 def _retain_once(hub: HubContext) -> None:

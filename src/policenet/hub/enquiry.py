@@ -25,8 +25,8 @@ from policenet.registers.hits import Hit
 from policenet.security.auditlog import AuditLog
 from policenet.store.ports import UnitOfWork
 
-MAX_AUDITED_KEYS = 50
-"""Hit keys listed in one audit entry; the count is always complete."""
+MAX_AUDITED_KEYS = 100
+"""Hit keys in one ``hit.*`` audit entry; more keys of one owner take more entries."""
 
 
 def require_register(member: Member, register: RegisterName) -> None:
@@ -105,17 +105,33 @@ def record_enquiry(
             detail={
                 "probes": probes,
                 "hits": len(hits),
-                "keys": ",".join(keys[:MAX_AUDITED_KEYS]),
+                "keys": ",".join(keys[:MAX_AUDITED_KEYS]),  # all of them are in the hit.* entries
                 "owners": ",".join(sorted({h.owner for h in hits})),
-                # which owner's records were hit, so an owner can list who hit its records
-                "owner_keys": ";".join(
-                    f"{owner}={','.join(sorted({h.key for h in hits if h.owner == owner}))}"
-                    for owner in sorted({h.owner for h in hits})
-                )[:4000],
                 "source": source,
             },
         ),
     )
+    # one entry per owner whose records were hit, so that every owner can list who hit
+    # its records (GET /v1/oversight/enquiries) however many owners one check touched
+    for owner_code in sorted({h.owner for h in hits}):
+        owned = sorted({h.key for h in hits if h.owner == owner_code})
+        for start in range(0, len(owned), MAX_AUDITED_KEYS):
+            audit.append(
+                uow,
+                AuditEntry(
+                    time=now,
+                    member=caller.member.code,
+                    officer=caller.officer,
+                    action=f"hit.{register.value}",
+                    outcome=Outcome.HIT,
+                    target=owner_code,
+                    detail={
+                        "count": len(owned),
+                        "keys": ",".join(owned[start : start + MAX_AUDITED_KEYS]),
+                        "source": source,
+                    },
+                ),
+            )
     enquirer = caller.member
     members = {m.code: m for m in uow.members.list()} if hits else {}
     told: set[tuple[str, str]] = set()

@@ -92,6 +92,19 @@ class AttachmentShelf:
             raise NotFound(f"no finished upload {upload_id} from {member}")
         return path
 
+    def sweep(self, older_than: datetime) -> int:
+        """Remove uploads no message took (crashed or refused senders) older than a time."""
+        pending = self.directory / "pending"
+        if not pending.is_dir():
+            return 0
+        removed = 0
+        cutoff = older_than.timestamp()
+        for path in pending.glob("*/*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def file(self, message_id: int, index: int) -> Path:
         return self.directory / str(message_id) / f"{index}.sealed"
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from policenet.domain.audit import AuditEntry, Outcome
-from policenet.errors import NotFound, PolicenetError, TooLarge
+from policenet.errors import Conflict, NotFound, PolicenetError, TooLarge
 from policenet.hub.api import CallerDep, HubDep
 from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
@@ -68,10 +68,22 @@ async def upload_attachment(request: Request, hub: HubDep, who: CallerDep) -> di
                     )
                 sink.write(chunk)
         upload = await run_in_threadpool(store.finish, who.member.code, upload_id)
-    except BaseException:
+    except BaseException as exc:
         store.discard(who.member.code, upload_id)
+        reason = exc.message if isinstance(exc, PolicenetError) else "the upload was cut short"
+        await run_in_threadpool(_audit_upload, hub, who, Outcome.REFUSED, upload_id, size, reason)
         raise
+    await run_in_threadpool(_audit_upload, hub, who, Outcome.OK, upload.id, upload.size, None)
     return {"upload": upload.id, "size": upload.size, "sha256": upload.sha256}
+
+
+def _audit_upload(
+    hub: HubContext, who: Caller, outcome: str, upload_id: str, size: int, reason: str | None
+) -> None:
+    with hub.store.unit_of_work() as uow:
+        hub.audit.append(
+            uow, _entry(who, "attachment.upload", outcome, hub, upload_id, size=size, reason=reason)
+        )
 
 
 class MessagePost(BaseModel):
@@ -103,6 +115,11 @@ def post_message(body: MessagePost, hub: HubDep, who: CallerDep) -> dict[str, An
     store = shelf(hub)
     try:
         sealed = SealedMessage.from_json(body.sealed)
+        with hub.store.unit_of_work() as uow:
+            # a retry of a delivered message (its answer lost) is told so, before its
+            # uploads are looked for: they were filed with the message
+            if uow.messages.by_sealed_id(sealed.message_id) is not None:
+                raise Conflict(f"message {sealed.message_id} was already delivered")
         paths = [store.pending(who.member.code, u) for u in body.uploads]
         with hub.store.unit_of_work() as uow:
             stored = accept_message(uow, who, sealed, paths, now)

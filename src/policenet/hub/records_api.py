@@ -107,19 +107,28 @@ def enquiries_on_my_records(
                 seq = stored.seq + 1
                 entry = AuditEntry.from_canonical(stored.canonical)
                 keys = _keys_of(entry, mine)
-                if keys:
-                    items.append(
-                        {
-                            "seq": stored.seq,
-                            "time": entry.time.isoformat(),
-                            "member": entry.member,
-                            "officer": entry.officer,
-                            "action": entry.action,
-                            "keys": keys,
-                        }
-                    )
-                    if len(items) >= limit:
-                        break
+                if not keys:
+                    continue
+                last = items[-1] if items else None
+                if last and (last["member"], last["officer"], last["time"]) == (
+                    entry.member,
+                    entry.officer,
+                    entry.time.isoformat(),
+                ):
+                    last["keys"] += keys  # the same enquiry hit more of the caller's records
+                    continue
+                items.append(
+                    {
+                        "seq": stored.seq,
+                        "time": entry.time.isoformat(),
+                        "member": entry.member,
+                        "officer": entry.officer,
+                        "action": "enquiry." + entry.action.removeprefix("hit."),
+                        "keys": keys,
+                    }
+                )
+                if len(items) >= limit:
+                    break
         hub.audit.append(
             uow,
             AuditEntry(
@@ -135,11 +144,7 @@ def enquiries_on_my_records(
 
 
 def _keys_of(entry: AuditEntry, owners: set[str]) -> list[str]:
-    if not entry.action.startswith("enquiry.") or entry.outcome != Outcome.HIT:
+    """The keys an enquiry hit among ``owners``' records (its per-owner ``hit.*`` entries)."""
+    if not entry.action.startswith("hit.") or entry.target not in owners:
         return []
-    found: list[str] = []
-    for part in str(entry.detail.get("owner_keys") or "").split(";"):
-        owner, _, keys = part.partition("=")
-        if owner in owners:
-            found += [k for k in keys.split(",") if k]
-    return found
+    return [k for k in str(entry.detail.get("keys") or "").split(",") if k]

@@ -124,7 +124,9 @@ def extend(
     if new_expiry <= now:
         raise InvalidField("expires", f"{expires.isoformat()} is not in the future")
     stored = owned_record(uow, caller, register, key)
-    if stored.envelope.expires is not None and new_expiry <= stored.envelope.expires:
+    if stored.envelope.expires is None:
+        raise InvalidField("expires", f"{key} does not expire: there is nothing to extend")
+    if new_expiry <= stored.envelope.expires:
         raise InvalidField(
             "expires",
             f"{expires.isoformat()} is not after the current expiry "
