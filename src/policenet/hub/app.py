@@ -109,6 +109,7 @@ def build_app(hub: HubContext) -> ASGIApp:
             every(600.0, lambda: _republish_if_due(hub), "republish the CRL"),
             every(15.0, lambda: _escalate_once(hub), "escalate overdue cases"),
             every(settings.retention_interval_seconds, lambda: _retain_once(hub), "run retention"),
+            every(3600.0, lambda: _sweep_uploads(hub), "sweep abandoned uploads"),
         ):
             yield
         with hub.store.unit_of_work() as uow:
@@ -165,7 +166,7 @@ def _retain_once(hub: HubContext) -> None:
     now = hub.clock()
     with hub.store.unit_of_work() as uow:
         reminded = remind(
-            uow, now, settings.expiry_notice(), timedelta(days=settings.review_reminder_days)
+            uow, now, hub.expiry_notice, timedelta(days=settings.review_reminder_days)
         )
         removed = purge(uow, hub.audit, now, timedelta(days=settings.expired_record_grace_days))
     if reminded or removed:
@@ -203,6 +204,7 @@ def create_hub(
         audit_public_key=signing_key.public_key(),
         signing_key=signing_key,
         deadlines=settings.deadline_policy(),
+        expiry_notice=settings.expiry_notice(),
         clock=clock,
         crl_error=crl_error,
     )

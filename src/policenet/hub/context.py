@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from policenet.domain.cases import DeadlinePolicy
+from policenet.domain.registers import RegisterName
 from policenet.hub.ca import CertificateAuthority
 from policenet.hub.documents import DocumentRegister
 from policenet.security.auditlog import AuditLog
@@ -57,3 +58,7 @@ class HubContext:
     bell: EventBell = field(default_factory=EventBell)
     documents: DocumentRegister = field(default_factory=DocumentRegister)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    expiry_notice: dict[RegisterName, timedelta] = field(
+        default_factory=lambda: {r: timedelta(days=183) for r in RegisterName}
+    )
+    """How long before expiry owners are reminded, per register (checked at start)."""

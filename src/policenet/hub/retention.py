@@ -161,26 +161,26 @@ def due_for(
     if within > timedelta(days=3660):
         raise InvalidField("days", "at most ten years ahead")
     members = {m.code: m for m in uow.members.list()}
-    found: dict[str, StoredRecord] = {}
+    found: list[StoredRecord] = []
     horizon = now + within
-    # the reminder queries skip what was already reminded; here every date counts
-    t_all = uow.records.keys(register.value, "", 1_000_000)
-    for start in range(0, len(t_all), 500):
-        batch = uow.records.get_many(register.value, t_all[start : start + 500])
-        for key, stored in batch.items():
+    # a scan of the register: fine for the reminders page of one member, and the
+    # reminder job itself uses the indexed queries (expiring, reviews_due)
+    after = ""
+    while keys := uow.records.keys(register.value, after, 5000):
+        after = keys[-1]
+        for stored in uow.records.get_many(register.value, keys).values():
             env = stored.envelope
-            mine = is_owner_side(caller.member, env, members.get(env.owner))
             soon = (env.expires is not None and env.expires <= horizon) or (
                 env.review_due is not None and env.review_due <= horizon
             )
-            if mine and soon:
-                found[key] = stored
-        if len(found) >= limit:
-            break
-    return sorted(
-        found.values(),
-        key=lambda r: min(d for d in (r.envelope.expires, r.envelope.review_due, horizon) if d),
-    )[:limit]
+            if soon and is_owner_side(caller.member, env, members.get(env.owner)):
+                found.append(stored)
+
+    def first_date(record: StoredRecord) -> datetime:
+        dates = [d for d in (record.envelope.expires, record.envelope.review_due) if d]
+        return min(dates) if dates else horizon
+
+    return sorted(found, key=first_date)[:limit]
 
 
 __all__ = ["Forbidden", "due_for", "extend", "owned_record", "purge", "remind"]

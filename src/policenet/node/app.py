@@ -31,9 +31,14 @@ from policenet.security.tls import node_client_context
 from policenet.settings import NodeSettings
 from policenet.store.database import open_store
 from policenet.store.ports import Store
-from policenet.web.background import running
+from policenet.web.background import every, running
 from policenet.web.errors import install_error_handlers
 from policenet.web.limits import BodySizeLimit
+
+
+def _sweep(outbox: Outbox, clock: Callable[[], datetime]) -> None:
+    """Plaintext files waiting to be sealed, or opened, must not linger: a day at most."""
+    outbox.sweep(clock() - timedelta(days=1))
 
 
 def tunnel_to_hub(settings: NodeSettings) -> TunnelHubClient:
@@ -96,7 +101,10 @@ def create_node(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if copy is not None:
             await asyncio.to_thread(copy.load)
-        jobs = []
+        outbox = context.messenger.outbox
+        jobs = [
+            every(3600.0, lambda: _sweep(outbox, clock), "sweep the outbox"),
+        ]
         if follow_events:
             jobs.append(context.follower.run())
             jobs.append(forwarder.run())

@@ -46,7 +46,9 @@ async def check(body: CheckRequest, node: NodeDep, user: UserDep) -> Any:
     """
     try:
         return await node.hub.post(
-            "/v1/documents/check", body.model_dump(exclude_none=True), officer=user.identity
+            "/v1/documents/check",
+            body.model_dump(mode="json", exclude_none=True),
+            officer=user.identity,
         )
     except Unavailable as exc:
         if node.copy is None or node.copy.synced_at() is None:

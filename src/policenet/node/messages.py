@@ -69,6 +69,19 @@ class Outbox:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         return upload_id, path
 
+    def sweep(self, older_than: datetime) -> int:
+        """Remove plaintext uploads and opened attachments left behind (unused, or a send
+        that failed) older than a time: they must not linger unencrypted."""
+        if not self.directory.is_dir():
+            return 0
+        cutoff = older_than.timestamp()
+        removed = 0
+        for path in self.directory.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def get(self, upload_id: str) -> Upload:
         if not upload_id.isalnum() or len(upload_id) != 32:
             raise InvalidField("uploads", f"{upload_id!r} is not an upload id")

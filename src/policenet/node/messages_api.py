@@ -15,11 +15,20 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from policenet.domain.officers import Role
-from policenet.errors import InvalidField, TooLarge
-from policenet.node.auth import NodeDep, UserDep, require_role
+from policenet.errors import Forbidden, InvalidField, TooLarge
+from policenet.node.auth import NodeDep, NodeUser, UserDep, require_role
 from policenet.security.sealed import MAX_ATTACHMENT_BYTES
 
 router = APIRouter(prefix="/api/v1")
+
+
+def _may_read(user: NodeUser) -> None:
+    """Messages between NCBs are for operators and the NCB's own systems, not every officer."""
+    if not (user.is_system or user.role in (Role.OPERATOR, Role.ADMIN)):
+        raise Forbidden(
+            f"reading messages needs the operator or admin role or a national-system token; "
+            f"{user.identity} has neither"
+        )
 
 
 @router.post("/uploads")
@@ -88,7 +97,8 @@ async def read_messages(
     case: Annotated[str | None, Query(max_length=32)] = None,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """This member's messages, opened and with their signatures checked here."""
+    """This member's messages, opened and checked here (operators and national systems)."""
+    _may_read(user)
     params: dict[str, Any] = {"after": after}
     if case:
         params["case"] = case
@@ -99,6 +109,7 @@ async def read_messages(
 @router.get("/messages/{message_id}/attachments/{index}")
 async def download(message_id: int, index: int, node: NodeDep, user: UserDep) -> FileResponse:
     """One attachment, decrypted and checked whole before a byte is sent."""
+    _may_read(user)
     name, path = await node.messenger.attachment(message_id, index, officer=user.identity)
     return FileResponse(
         path,
