@@ -23,7 +23,7 @@ import pytest
 
 from policenet.domain.audit import AuditEntry, Outcome
 from policenet.domain.officers import Role
-from policenet.hub import documents_api
+from policenet.hub import reporting
 from policenet.hub.identity import OFFICER_HEADER
 from policenet.node.uploads import upload_file
 from policenet.registers.documents.mrz import MachineReadableZone, MrzFormat, format_mrz
@@ -347,7 +347,7 @@ SMALL_BATCH = 40
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(documents_api, "LOAD_BATCH", SMALL_BATCH)
+    monkeypatch.setattr(reporting, "LOAD_BATCH", SMALL_BATCH)
     return SMALL_BATCH
 
 

@@ -32,7 +32,8 @@ from policenet.domain.members import Member, MemberKind
 from policenet.domain.registers import ALL_REGISTERS, RegisterName
 from policenet.errors import Forbidden
 from policenet.hub.caller import Caller
-from policenet.hub.documents import DocumentRegister, apply_rows
+from policenet.hub.documents import DocumentRegister, DocumentRules
+from policenet.hub.reporting import apply_rows
 from policenet.registers.base import MatchStrength
 from policenet.registers.documents.index import DocumentProbe
 from policenet.registers.hits import Hit
@@ -108,7 +109,7 @@ class World:
 
     def apply(self, code: str, rows: list[LoadRow], now: datetime = T0) -> LoadReport:
         with self.store.unit_of_work() as uow:
-            return apply_rows(uow, self.caller(code), rows, now, now.date())
+            return apply_rows(uow, self.caller(code), DocumentRules(), rows, now, now.date())
 
     def check(
         self, code: str, *probes: DocumentProbe, now: datetime = T0, officer: str = "pc.jones"

@@ -91,8 +91,8 @@ def test_good_rows_become_ndjson_lines_with_their_line_op_and_envelope() -> None
         "mode": "reference-only",
         "deny_countries": "DE;FR",
     }
-    # empty envelope fields are left out; the mode is always said
-    assert second["line"] == 3 and second["mode"] == "full"
+    # empty envelope fields are left out, the mode too: the hub applies the register's default
+    assert second["line"] == 3 and "mode" not in second
     assert "deny_countries" not in second and "expires" not in second
 
 

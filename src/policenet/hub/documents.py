@@ -12,19 +12,17 @@ document; only the record's owner or the owner's NCB may change or remove it.
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from policenet.domain.access import is_owner_side
-from policenet.domain.audit import AuditEntry, Outcome
 from policenet.domain.cases import DeadlinePolicy
+from policenet.domain.envelope import Mode
 from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
-from policenet.errors import Forbidden, PolicenetError
+from policenet.errors import Forbidden
 from policenet.hub.caller import Caller
 from policenet.hub.cases import open_cases
 from policenet.hub.enquiry import record_enquiry, require_register, resolve
@@ -36,9 +34,8 @@ from policenet.registers.documents.record import (
     validate,
 )
 from policenet.registers.hits import Hit
-from policenet.registers.loading import LoadReport, LoadRow, RowError
 from policenet.security.auditlog import AuditLog
-from policenet.store.ports import PutOutcome, RecordPut, Store, UnitOfWork
+from policenet.store.ports import Store, UnitOfWork
 
 REGISTER = RegisterName.DOCUMENTS
 DEFAULT_REVIEW = timedelta(days=365)
@@ -109,6 +106,26 @@ class DocumentRegister:
         return [[replace(h, case=numbers.get(h.key)) for h in found] for found in answers]
 
 
+class DocumentRules:
+    """How travel documents are reported (:class:`policenet.hub.reporting.RegisterRules`)."""
+
+    register = REGISTER
+    noun = "document"
+    default_review = DEFAULT_REVIEW
+    default_mode = Mode.FULL
+
+    def parse(self, record: Mapping[str, str], today: date) -> tuple[str, dict[str, Any]]:
+        doc = validate(record, today)
+        return natural_key(doc), to_payload(doc)
+
+    def removal_key(self, record: Mapping[str, str]) -> str:
+        return removal_key(dict(record))
+
+    def may_add(self, member: Member, key: str, payload: Mapping[str, Any]) -> None:  # noqa: ARG002
+        # the key names the issuing state; the payload adds nothing to the rule
+        _may_report(member, key.split(":", 1)[0])
+
+
 def _may_report(member: Member, issuing_state: str) -> None:
     country = owning_country(issuing_state)
     if country is None:
@@ -120,117 +137,3 @@ def _may_report(member: Member, issuing_state: str) -> None:
             f"{issuing_state} documents may be reported only by the NCB of {country} "
             f"(or an agency it lets report); {member.code} may not"
         )
-
-
-def apply_rows(
-    uow: UnitOfWork,
-    caller: Caller,
-    rows: Iterable[LoadRow],
-    now: datetime,
-    today: date,
-    seen: dict[bytes, int] | None = None,
-) -> LoadReport:
-    """Validate and apply rows inside ``uow``; bad rows are reported, good ones land.
-
-    ``seen`` carries the documents of earlier batches of the same load (a short
-    digest of each key -> its line), so a document repeated anywhere in a load
-    is refused naming the first line, whatever the batch boundaries. A row
-    that names no review date keeps the stored record's, and a record keeps its
-    owner when its owner's NCB changes it, so loading the same file again
-    changes nothing.
-    """
-    report = LoadReport()
-    puts: dict[str, tuple[int, RecordPut, bool]] = {}
-    removals: dict[str, int] = {}
-    member = caller.member
-    seen = {} if seen is None else seen
-    for row in rows:
-        try:
-            if row.op == "remove":
-                key = removal_key(dict(row.record))
-                _first_sighting(seen, key, row.line)
-                removals[key] = row.line
-                continue
-            doc = validate(row.record, today)
-            key = natural_key(doc)
-            _first_sighting(seen, key, row.line)
-            envelope = row.envelope.envelope(member.code, now, today + DEFAULT_REVIEW)
-            review_given = row.envelope.review_due is not None
-            puts[key] = (row.line, RecordPut(key, to_payload(doc), envelope), review_given)
-        except PolicenetError as exc:
-            report.reject(RowError(row.line, exc.message))
-    keys = list(puts) + list(removals)
-    existing = uow.records.get_many(REGISTER.value, keys) if keys else {}
-    owners = {m.code: m for m in uow.members.list()} if existing else {}
-    # a new document needs a member that may report its country; an existing one its owner
-    # side (so an agency that no longer reports may still remove what it reported)
-    for key in [k for k in puts if k not in existing]:
-        try:
-            _may_report(member, key.split(":", 1)[0])
-        except Forbidden as exc:
-            report.reject(RowError(puts.pop(key)[0], exc.message))
-    for key, stored in existing.items():
-        if not is_owner_side(member, stored.envelope, owners.get(stored.envelope.owner)):
-            line = puts[key][0] if key in puts else removals[key]
-            report.reject(
-                RowError(
-                    line,
-                    f"{key} is owned by {stored.envelope.owner}; only its owner or "
-                    "the owner's NCB may change or remove it",
-                )
-            )
-            puts.pop(key, None)
-            removals.pop(key, None)
-        elif key in puts:
-            line, put, review_given = puts[key]
-            kept = replace(
-                put.envelope,
-                owner=stored.envelope.owner,
-                review_due=put.envelope.review_due if review_given else stored.envelope.review_due,
-            )
-            puts[key] = (line, replace(put, envelope=kept), review_given)
-    if puts:
-        outcomes = uow.records.put_many(REGISTER.value, [p for _, p, _ in puts.values()], now)
-        report.added += outcomes.count(PutOutcome.ADDED)
-        report.changed += outcomes.count(PutOutcome.CHANGED)
-        report.unchanged += outcomes.count(PutOutcome.UNCHANGED)
-    if removals:
-        gone = uow.records.remove_many(REGISTER.value, list(removals), now)
-        report.removed += gone.count(True)
-        report.absent += gone.count(False)
-    return report
-
-
-def _first_sighting(seen: dict[bytes, int], key: str, line: int) -> None:
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    first = seen.setdefault(digest, line)
-    if first != line:
-        raise Forbidden(f"the same document as line {first}")
-
-
-def audit_load(
-    uow: UnitOfWork,
-    audit: AuditLog,
-    caller: Caller,
-    report: LoadReport,
-    now: datetime,
-    *,
-    action: str = "records.documents",
-) -> None:
-    audit.append(
-        uow,
-        AuditEntry(
-            time=now,
-            member=caller.member.code,
-            officer=caller.officer,
-            action=action,
-            outcome=Outcome.OK if report.committed else Outcome.REFUSED,
-            detail={
-                "added": report.added,
-                "changed": report.changed,
-                "unchanged": report.unchanged,
-                "removed": report.removed,
-                "rejected": report.rejected_count,
-            },
-        ),
-    )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -26,28 +25,19 @@ from policenet.errors import PolicenetError, Unavailable
 from policenet.hub.api import CallerDep, HubDep
 from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
-from policenet.hub.documents import (
-    apply_rows,
-    audit_load,
-)
+from policenet.hub.documents import DocumentRules
 from policenet.hub.documents_copy import COPY_LABEL, delta_page, snapshot_page
+from policenet.hub.reporting import apply_load, rows_from_json
 from policenet.registers.documents.index import DocumentProbe
 from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
 from policenet.registers.loading import (
-    LoadReport,
-    LoadRow,
-    RowError,
     byte_lines,
     read_rows,
-    split_row,
 )
 from policenet.security.signed import sign
-from policenet.store.ports import UnitOfWork
 
 router = APIRouter(prefix="/v1/documents")
-
-LOAD_BATCH = 5_000
-"""Rows per transaction in a best-effort load: each batch lands whole or not at all."""
+RULES = DocumentRules()
 
 
 @router.post("/check")
@@ -75,67 +65,10 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     return {"checked_at": now.isoformat(), "source": "live", "answers": answers}
 
 
-def _rows(raw_rows: list[dict[str, Any]]) -> Iterator[LoadRow | RowError]:
-    for number, raw in enumerate(raw_rows, start=1):
-        line = raw.pop("line", number)
-        at = line if isinstance(line, int) and not isinstance(line, bool) else number
-        try:
-            yield split_row(at, raw)
-        except PolicenetError as exc:
-            yield RowError(at, exc.message)
-
-
-class _RollBack(Exception):
-    """Raised inside a unit of work to undo an all-or-nothing load that had bad rows."""
-
-
-def _apply(
-    hub: HubContext, who: Caller, parsed: Iterator[LoadRow | RowError], all_or_nothing: bool
-) -> LoadReport:
-    """Apply parsed rows: in batches, or (all or nothing) in one transaction."""
-    total = LoadReport()
-    now = hub.clock()
-    seen: dict[bytes, int] = {}
-    if all_or_nothing:
-        try:
-            with hub.store.unit_of_work() as uow:
-                while batch := list(islice(parsed, LOAD_BATCH)):
-                    total.merge(_batch(uow, who, batch, now, seen))
-                if total.rejected_count:
-                    raise _RollBack
-                audit_load(uow, hub.audit, who, total, now)
-        except _RollBack:
-            total.committed = False
-            total.added = total.changed = total.unchanged = total.removed = total.absent = 0
-            with hub.store.unit_of_work() as uow:
-                audit_load(uow, hub.audit, who, total, now)
-        return total
-    while batch := list(islice(parsed, LOAD_BATCH)):
-        with hub.store.unit_of_work() as uow:
-            report = _batch(uow, who, batch, now, seen)
-            audit_load(uow, hub.audit, who, report, now)
-        total.merge(report)
-    return total
-
-
-def _batch(
-    uow: UnitOfWork,
-    who: Caller,
-    batch: list[LoadRow | RowError],
-    now: datetime,
-    seen: dict[bytes, int],
-) -> LoadReport:
-    good = [r for r in batch if isinstance(r, LoadRow)]
-    report = apply_rows(uow, who, good, now, now.date(), seen)
-    for error in (r for r in batch if isinstance(r, RowError)):
-        report.reject(error)
-    return report
-
-
 @router.post("/records")
 def records(body: RecordsRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     """Report up to 10,000 rows (``op`` put or remove) as JSON objects."""
-    report = _apply(hub, who, _rows(body.rows), body.all_or_nothing)
+    report = apply_load(hub, who, RULES, rows_from_json(body.rows), body.all_or_nothing)
     hub.bell.ring()
     return report.to_json()
 
@@ -167,7 +100,7 @@ async def load(
     with tempfile.TemporaryFile(dir=_spool_dir(hub)) as spool:
         await _spool(request, spool)
         parsed = read_rows(byte_lines(_file_chunks(spool)), "ndjson")
-        report = await run_in_threadpool(_apply, hub, who, parsed, all_or_nothing)
+        report = await run_in_threadpool(apply_load, hub, who, RULES, parsed, all_or_nothing)
     hub.bell.ring()
     return report.to_json()
 

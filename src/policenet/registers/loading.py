@@ -7,7 +7,7 @@ fields:
 ========================  ====================================================
 ``expires``               ISO date; the record stops matching from that day
 ``review_due``            ISO date the owner must confirm the record by
-``mode``                  ``full`` (default) or ``reference-only``
+``mode``                  ``full`` or ``reference-only`` (default: the register's)
 ``allow_countries``       ``;``-separated ISO 3166 codes that may see it
 ``deny_countries``        ``;``-separated ISO 3166 codes that may not
 ``allow_members``         ``;``-separated member codes that may see it
@@ -53,18 +53,25 @@ class EnvelopeFields:
 
     expires: date | None = None
     review_due: date | None = None
-    mode: Mode = Mode.FULL
+    mode: Mode | None = None
+    """None: the register's default (full for documents, reference-only for DNA)."""
     restrictions: Restrictions = field(default_factory=Restrictions)
     caveats: str = ""
 
-    def envelope(self, owner: str, now: datetime, default_review: date | None) -> Envelope:
+    def envelope(
+        self,
+        owner: str,
+        now: datetime,
+        default_review: date | None,
+        default_mode: Mode = Mode.FULL,
+    ) -> Envelope:
         review = self.review_due or default_review
         return Envelope(
             owner=owner,
             created=now,
             expires=_midnight(self.expires),
             review_due=_midnight(review),
-            mode=self.mode,
+            mode=self.mode or default_mode,
             restrictions=self.restrictions,
             caveats=self.caveats,
         )
@@ -74,7 +81,7 @@ class EnvelopeFields:
         return {
             "expires": self.expires.isoformat() if self.expires else None,
             "review_due": self.review_due.isoformat() if self.review_due else None,
-            "mode": self.mode.value,
+            "mode": self.mode.value if self.mode else None,
             "allow_countries": ";".join(sorted(r.allow_countries)),
             "deny_countries": ";".join(sorted(r.deny_countries)),
             "allow_members": ";".join(sorted(r.allow_members)),
@@ -167,9 +174,9 @@ def parse_envelope(raw: Mapping[str, object]) -> EnvelopeFields:
     def codes(name: str) -> frozenset[str]:
         return frozenset(c.strip() for c in text(name).split(";") if c.strip())
 
-    mode_text = text("mode") or Mode.FULL.value
+    mode_text = text("mode")
     try:
-        mode = Mode(mode_text.lower())
+        mode = Mode(mode_text.lower()) if mode_text else None
     except ValueError:
         raise InvalidField("mode", f"{mode_text!r} is not full or reference-only") from None
     caveats = text("caveats")
