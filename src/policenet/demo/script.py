@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from policenet.clock import utc_now
+from policenet.demo.dna import reference_and_stain
 from policenet.demo.network import DemoNetwork, Login
 from policenet.domain.members import Admission, MemberKind
 from policenet.domain.registers import RegisterName
@@ -304,9 +305,44 @@ def step_follow_up(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(f"     timeline: {' -> '.join(actions)}")
 
 
+def step_dna(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
+    say(
+        "7. DNA: NCB Washington holds a convicted person's reference profile; NCB Lyon searches "
+        "a two-person crime-scene stain and gets a moderate-stringency match with its "
+        "likelihood ratio, but no personal data:"
+    )
+    washington, lyon = sessions.at("washington"), sessions.at("lyon")
+    reference, stain = reference_and_stain()
+    loaded = washington.post("/api/v1/dna/records", {"rows": [reference]})
+    expect(loaded["added"] == 1, f"the reference profile was not loaded: {loaded}")
+    answer = lyon.post("/api/v1/dna/search", {"profile": stain, "stringency": "moderate"})
+    hits = answer["hits"]
+    expect(len(hits) == 1, f"expected one DNA hit, got {answer}")
+    hit = hits[0]
+    expect(
+        hit["record"] is None and hit["access"] == "reference-only",
+        "a DNA hit must not show the profile",
+    )
+    details = hit["details"]
+    say(
+        f"     HIT {hit['key']} owned by {hit['owner_name']}: {details['rule']} over "
+        f"{details['loci_count']} loci, LR about 10^{details['log10_likelihood_ratio']:.0f} "
+        f"({details['statistic']}); case {hit['case']}"
+    )
+    case = lyon.get(f"/api/v1/cases/{hit['case']}")
+    expect(
+        "likelihood_ratio" in case["hit"] and "D3S1358" not in str(case["hit"].get("record")),
+        "the case should carry the likelihood ratio and no alleles",
+    )
+    say(
+        f"     the case between {case['enquirer_ncb']} and {case['owner_ncb']} shows the "
+        "likelihood ratio; the reference's alleles and identity stay with its owner"
+    )
+
+
 def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "7. The link to the hub goes down: the Met's node answers from its signed offline "
+        "8. The link to the hub goes down: the Met's node answers from its signed offline "
         "copy and says how old it is; when the hub is back the hit is re-checked live:"
     )
     met = sessions.at("met")
@@ -342,7 +378,7 @@ def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "8. A key is lost: the hub administrator revokes the member, and the hub refuses it "
+        "9. A key is lost: the hub administrator revokes the member, and the hub refuses it "
         "without a restart:"
     )
     settings = network.hub_settings()
@@ -392,7 +428,7 @@ def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_audit(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "9. Every request is in the hub's audit log; the Met's node checks a signed tree head "
+        "10. Every request is in the hub's audit log; the Met's node checks a signed tree head "
         "and an inclusion proof itself:"
     )
     met = sessions.at("met")
@@ -415,6 +451,7 @@ STEPS: tuple[Step, ...] = (
     step_report_documents,
     step_border_check,
     step_follow_up,
+    step_dna,
     step_offline,
     step_revocation,
     step_audit,

@@ -24,6 +24,7 @@ from policenet.hub.ca import crl_due, load_ca, publish_crl
 from policenet.hub.cases import escalate_due
 from policenet.hub.cases_api import router as cases_router
 from policenet.hub.context import HubContext
+from policenet.hub.dna_api import router as dna_router
 from policenet.hub.documents_api import router as documents_router
 from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
@@ -96,6 +97,8 @@ def build_app(hub: HubContext) -> ASGIApp:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         loaded = await asyncio.to_thread(hub.documents.load, hub.store)
         log.info("travel documents index built: %d records", loaded)
+        profiles = await asyncio.to_thread(hub.dna.load, hub.store)
+        log.info("DNA index built: %d profiles", profiles)
         settings = hub.settings
         async with running(
             # fresh tree heads while the log grows, so proofs have recent anchors
@@ -127,6 +130,7 @@ def build_app(hub: HubContext) -> ASGIApp:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(documents_router)
+    app.include_router(dna_router)
     app.include_router(cases_router)
     app.include_router(records_router)
     app.include_router(messages_router)
@@ -135,6 +139,7 @@ def build_app(hub: HubContext) -> ASGIApp:
         hub.settings.max_request_bytes,
         large={
             "/v1/documents/load": hub.settings.max_load_bytes,
+            "/v1/dna/load": hub.settings.max_load_bytes,
             "/v1/attachments": MAX_SEALED_ATTACHMENT_BYTES,
         },
     )

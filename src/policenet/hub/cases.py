@@ -128,7 +128,7 @@ def open_cases(
             caller.member,
             caller.officer,
             urgent,
-            {**detail, "explanation": list(hit.explanation)},
+            {**detail, "explanation": list(hit.explanation), **dict(hit.details)},
             now,
             policy,
         )

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from policenet.domain.cases import DeadlinePolicy
 from policenet.domain.registers import RegisterName
 from policenet.hub.ca import CertificateAuthority
+from policenet.hub.dna import DnaRegister
 from policenet.hub.documents import DocumentRegister
 from policenet.security.auditlog import AuditLog
 from policenet.settings import HubSettings
@@ -57,6 +58,7 @@ class HubContext:
     crl_error: Callable[[], str | None] = lambda: None
     bell: EventBell = field(default_factory=EventBell)
     documents: DocumentRegister = field(default_factory=DocumentRegister)
+    dna: DnaRegister = field(default_factory=DnaRegister)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     expiry_notice: dict[RegisterName, timedelta] = field(
         default_factory=lambda: {r: timedelta(days=183) for r in RegisterName}

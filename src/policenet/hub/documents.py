@@ -13,33 +13,20 @@ document; only the record's owner or the owner's NCB may change or remove it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from policenet.domain.cases import DeadlinePolicy
-from policenet.domain.envelope import Mode
-from policenet.domain.members import Member
-from policenet.domain.registers import RegisterName
-from policenet.errors import Forbidden
 from policenet.hub.caller import Caller
 from policenet.hub.cases import open_cases
 from policenet.hub.enquiry import record_enquiry, require_register, resolve
-from policenet.registers.documents.codec import removal_key, to_payload
-from policenet.registers.documents.countries import owning_country
 from policenet.registers.documents.index import DocumentIndex, DocumentProbe
-from policenet.registers.documents.record import (
-    natural_key,
-    validate,
-)
+from policenet.registers.documents.rules import DEFAULT_REVIEW, REGISTER, DocumentRules
 from policenet.registers.hits import Hit
 from policenet.security.auditlog import AuditLog
 from policenet.store.ports import Store, UnitOfWork
-
-REGISTER = RegisterName.DOCUMENTS
-DEFAULT_REVIEW = timedelta(days=365)
-"""A record's review is due a year after it is reported unless the row says otherwise."""
 
 
 class DocumentRegister:
@@ -106,34 +93,4 @@ class DocumentRegister:
         return [[replace(h, case=numbers.get(h.key)) for h in found] for found in answers]
 
 
-class DocumentRules:
-    """How travel documents are reported (:class:`policenet.hub.reporting.RegisterRules`)."""
-
-    register = REGISTER
-    noun = "document"
-    default_review = DEFAULT_REVIEW
-    default_mode = Mode.FULL
-
-    def parse(self, record: Mapping[str, str], today: date) -> tuple[str, dict[str, Any]]:
-        doc = validate(record, today)
-        return natural_key(doc), to_payload(doc)
-
-    def removal_key(self, record: Mapping[str, str]) -> str:
-        return removal_key(dict(record))
-
-    def may_add(self, member: Member, key: str, payload: Mapping[str, Any]) -> None:  # noqa: ARG002
-        # the key names the issuing state; the payload adds nothing to the rule
-        _may_report(member, key.split(":", 1)[0])
-
-
-def _may_report(member: Member, issuing_state: str) -> None:
-    country = owning_country(issuing_state)
-    if country is None:
-        raise Forbidden(
-            f"{issuing_state} documents belong to no member country: nobody reports them"
-        )
-    if member.reports_for_country != country:
-        raise Forbidden(
-            f"{issuing_state} documents may be reported only by the NCB of {country} "
-            f"(or an agency it lets report); {member.code} may not"
-        )
+__all__ = ["DEFAULT_REVIEW", "REGISTER", "DocumentRegister", "DocumentRules"]

@@ -12,10 +12,8 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +25,13 @@ from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
 from policenet.hub.documents import DocumentRules
 from policenet.hub.documents_copy import COPY_LABEL, delta_page, snapshot_page
-from policenet.hub.reporting import apply_load, rows_from_json
+from policenet.hub.reporting import (
+    apply_load,
+    file_chunks,
+    rows_from_json,
+    spool_dir,
+    spool_request,
+)
 from policenet.registers.documents.index import DocumentProbe
 from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
 from policenet.registers.loading import (
@@ -73,18 +77,6 @@ def records(body: RecordsRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]
     return report.to_json()
 
 
-async def _spool(request: Request, sink: IO[bytes]) -> None:
-    async for chunk in request.stream():
-        sink.write(chunk)
-    sink.flush()
-    sink.seek(0)
-
-
-def _file_chunks(source: IO[bytes]) -> Iterator[bytes]:
-    while chunk := source.read(1 << 20):
-        yield chunk
-
-
 @router.post("/load")
 async def load(
     request: Request,
@@ -97,18 +89,12 @@ async def load(
     The body is spooled to a temporary file as it arrives, so a load of any
     size uses bounded memory; a connection lost mid-upload applies nothing.
     """
-    with tempfile.TemporaryFile(dir=_spool_dir(hub)) as spool:
-        await _spool(request, spool)
-        parsed = read_rows(byte_lines(_file_chunks(spool)), "ndjson")
+    with tempfile.TemporaryFile(dir=spool_dir(hub)) as spool:
+        await spool_request(request, spool)
+        parsed = read_rows(byte_lines(file_chunks(spool)), "ndjson")
         report = await run_in_threadpool(apply_load, hub, who, RULES, parsed, all_or_nothing)
     hub.bell.ring()
     return report.to_json()
-
-
-def _spool_dir(hub: HubContext) -> Path:
-    path = hub.settings.directory / "spool"
-    path.mkdir(exist_ok=True, mode=0o700)
-    return path
 
 
 def _signed(hub: HubContext, body: dict[str, Any]) -> dict[str, Any]:

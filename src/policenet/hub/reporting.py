@@ -16,48 +16,27 @@ rest is the same for every register and lives here:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import islice
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any
+
+from starlette.requests import Request
 
 from policenet.domain.access import is_owner_side
 from policenet.domain.audit import AuditEntry, Outcome
-from policenet.domain.envelope import Mode
-from policenet.domain.members import Member
-from policenet.domain.registers import RegisterName
 from policenet.errors import Forbidden, PolicenetError
 from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
+from policenet.registers.base import RegisterRules
 from policenet.registers.loading import LoadReport, LoadRow, RowError, split_row
 from policenet.security.auditlog import AuditLog
 from policenet.store.ports import PutOutcome, RecordPut, UnitOfWork
 
 LOAD_BATCH = 5_000
 """Rows per transaction in a best-effort load: each batch lands whole or not at all."""
-
-
-class RegisterRules(Protocol):
-    """What one register says about reporting (see the travel documents and DNA rules)."""
-
-    register: RegisterName
-    noun: str
-    """What one record is called in messages ("document", "profile")."""
-    default_review: timedelta
-    default_mode: Mode
-
-    def parse(self, record: Mapping[str, str], today: date) -> tuple[str, dict[str, Any]]:
-        """The natural key and payload of a row's record; InvalidField naming a bad field."""
-        ...
-
-    def removal_key(self, record: Mapping[str, str]) -> str:
-        """The key a ``remove`` row names."""
-        ...
-
-    def may_add(self, member: Member, key: str, payload: Mapping[str, Any]) -> None:
-        """Forbidden unless ``member`` may add this new record."""
-        ...
 
 
 def _first_sighting(seen: dict[bytes, int], key: str, line: int, noun: str) -> None:
@@ -233,3 +212,23 @@ def apply_load(
             audit_load(uow, hub.audit, who, rules, report, now)
         total.merge(report)
     return total
+
+
+async def spool_request(request: Request, sink: IO[bytes]) -> None:
+    """Write a request body to ``sink`` as it arrives (a bulk load of any size), then rewind."""
+    async for chunk in request.stream():
+        sink.write(chunk)
+    sink.flush()
+    sink.seek(0)
+
+
+def file_chunks(source: IO[bytes]) -> Iterator[bytes]:
+    while chunk := source.read(1 << 20):
+        yield chunk
+
+
+def spool_dir(hub: HubContext) -> Path:
+    """The hub's folder for bodies being received (``spool/``)."""
+    path = hub.settings.directory / "spool"
+    path.mkdir(exist_ok=True, mode=0o700)
+    return path

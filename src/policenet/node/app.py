@@ -15,6 +15,7 @@ from policenet.domain.officers import LockoutPolicy
 from policenet.node.api import router
 from policenet.node.cases_api import router as cases_router
 from policenet.node.context import NodeContext
+from policenet.node.dna_api import router as dna_router
 from policenet.node.documents_api import router as documents_router
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient, TunnelHubClient
@@ -129,6 +130,7 @@ def create_node(
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(documents_router)
+    app.include_router(dna_router)
     app.include_router(cases_router)
     app.include_router(messages_router)
     app.include_router(records_router)
@@ -144,6 +146,7 @@ def create_node(
         settings.max_request_bytes,
         large={
             "/api/v1/documents/load": settings.max_load_bytes,
+            "/api/v1/dna/load": settings.max_load_bytes,
             "/api/v1/uploads": MAX_ATTACHMENT_BYTES + 1,
         },
     )

@@ -28,7 +28,7 @@ from policenet.registers.documents.requests import CheckRequest, RecordsRequest,
 router = APIRouter(prefix="/api/v1/documents")
 
 
-def _may_report(user: NodeUser) -> None:
+def may_report(user: NodeUser) -> None:
     if not (user.is_system or user.role in (Role.OPERATOR, Role.ADMIN)):
         raise Forbidden(
             f"reporting documents needs the operator or admin role, or a national-system "
@@ -89,7 +89,7 @@ def _from_copy(
 @router.post("/records")
 async def records(body: RecordsRequest, node: NodeDep, user: UserDep) -> Any:
     """Report up to 10,000 rows (put or remove) to the register."""
-    _may_report(user)
+    may_report(user)
     return await node.hub.post("/v1/documents/records", body.model_dump(), officer=user.identity)
 
 
@@ -102,7 +102,7 @@ async def load(
     all_or_nothing: Annotated[bool, Query(description="apply nothing if any row is bad")] = False,
 ) -> dict[str, Any]:
     """A bulk load (CSV or NDJSON body of any size): checked here, then streamed to the hub."""
-    _may_report(user)
+    may_report(user)
     spool_dir = node.settings.directory / "spool"
     spool_dir.mkdir(exist_ok=True, mode=0o700)
     with tempfile.NamedTemporaryFile(dir=spool_dir) as spool:

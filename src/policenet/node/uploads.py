@@ -23,8 +23,8 @@ from typing import Any
 
 from policenet.errors import PolicenetError
 from policenet.node.hubclient import HubClient
-from policenet.registers.documents.codec import removal_key
-from policenet.registers.documents.record import natural_key, validate
+from policenet.registers.base import RegisterRules
+from policenet.registers.documents.rules import DocumentRules
 from policenet.registers.loading import (
     Format,
     LoadReport,
@@ -35,6 +35,7 @@ from policenet.registers.loading import (
 )
 
 CHUNK = 1 << 20
+DOCUMENT_RULES = DocumentRules()
 
 
 def wire_line(row: LoadRow) -> bytes:
@@ -54,9 +55,15 @@ class Checked:
 
 
 def check_rows(
-    rows: Iterable[LoadRow | RowError], today: date, checked: Checked
+    rows: Iterable[LoadRow | RowError],
+    today: date,
+    checked: Checked,
+    rules: RegisterRules = DOCUMENT_RULES,
 ) -> Iterator[bytes]:
-    """Yield wire lines for good rows; record bad ones (and repeats) in ``checked.report``."""
+    """Yield wire lines for good rows; record bad ones (and repeats) in ``checked.report``.
+
+    ``rules`` are the register's (travel documents unless said otherwise).
+    """
     report = checked.report
     seen: dict[bytes, int] = {}
     for row in rows:
@@ -65,16 +72,16 @@ def check_rows(
             continue
         try:
             if row.op == "remove":
-                key = removal_key(dict(row.record))
+                key = rules.removal_key(row.record)
             else:
-                key = natural_key(validate(row.record, today))
+                key = rules.parse(row.record, today)[0]
         except PolicenetError as exc:
             report.reject(RowError(row.line, exc.message))
             continue
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
         first = seen.get(digest)
         if first is not None:
-            report.reject(RowError(row.line, f"the same document as line {first} ({key})"))
+            report.reject(RowError(row.line, f"the same {rules.noun} as line {first} ({key})"))
             continue
         seen[digest] = row.line
         checked.good += 1
@@ -109,23 +116,26 @@ async def upload_file(
     today: date,
     officer: str | None,
     on_bytes: Callable[[int], None] | None = None,
+    rules: RegisterRules = DOCUMENT_RULES,
 ) -> LoadReport:
-    """Check ``path`` and send its good rows to the hub; the combined report."""
+    """Check ``path`` and send its good rows to the hub's load route of ``rules``' register."""
     if all_or_nothing:
         dry = Checked()
-        for _ in check_rows(read_rows(byte_lines(file_chunks(path)), fmt), today, dry):
+        for _ in check_rows(read_rows(byte_lines(file_chunks(path)), fmt), today, dry, rules):
             pass
         if dry.report.rejected_count:
             dry.report.committed = False
             return dry.report
     checked = Checked()
-    lines = check_rows(read_rows(byte_lines(file_chunks(path, on_bytes)), fmt), today, checked)
+    lines = check_rows(
+        read_rows(byte_lines(file_chunks(path, on_bytes)), fmt), today, checked, rules
+    )
     first = next(lines, None)
     if first is None:
         # nothing good to send: the node's own report is the whole answer
         return checked.report
     answer = await hub.post_stream(
-        "/v1/documents/load",
+        f"/v1/{rules.register.value}/load",
         _batched(itertools.chain([first], lines)),
         params={"all_or_nothing": "true" if all_or_nothing else "false"},
         officer=officer,

@@ -20,9 +20,14 @@ decision, the audit entry, the hit and its follow-up.
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from datetime import date, timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+from policenet.domain.envelope import Mode
+from policenet.domain.members import Member
+from policenet.domain.registers import RegisterName
 
 ProbeT = TypeVar("ProbeT", contravariant=True)
 RecordT = TypeVar("RecordT")
@@ -77,3 +82,25 @@ class Keyed(Generic[RecordT]):
 
     key: str
     record: RecordT
+
+
+class RegisterRules(Protocol):
+    """What one register says about reporting (see the travel documents and DNA rules)."""
+
+    register: RegisterName
+    noun: str
+    """What one record is called in messages ("document", "profile")."""
+    default_review: timedelta
+    default_mode: Mode
+
+    def parse(self, record: Mapping[str, str], today: date) -> tuple[str, dict[str, Any]]:
+        """The natural key and payload of a row's record; InvalidField naming a bad field."""
+        ...
+
+    def removal_key(self, record: Mapping[str, str]) -> str:
+        """The key a ``remove`` row names."""
+        ...
+
+    def may_add(self, member: Member, key: str, payload: Mapping[str, Any]) -> None:
+        """Forbidden unless ``member`` may add this new record."""
+        ...

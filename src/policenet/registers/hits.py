@@ -7,7 +7,7 @@ its offline copy, for every register.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from policenet.domain.access import Access
@@ -39,6 +39,8 @@ class Hit:
     """Found in a node's offline copy, not in the live register."""
     case: str | None = None
     """The follow-up case the hit opened (or joined), when the record is another member's."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """What the register adds (DNA: the rule, the loci compared, the likelihood ratio)."""
 
     @property
     def advice(self) -> str:
@@ -80,4 +82,5 @@ class Hit:
             "advice": self.advice,
             "offline": self.offline,
             "case": self.case,
+            "details": dict(self.details),
         }

@@ -1,0 +1,221 @@
+"""The DNA register at the hub: anonymous STR profiles, matched by the rules laboratories use.
+
+Profiles carry no name: a match gives the enquirer the owner, the reference,
+the rule, the loci compared and the weight of the match (likelihood ratio),
+never the other profile's alleles unless its owner shares it in full. DNA
+records are reference-only unless a row says otherwise.
+
+The weight of a match is computed here, where both profiles are known: a
+single-source match weighs 1 / RMP over the loci compared (NRC II 4.10,
+θ = 0.01, the shipped NIST 1036 frequencies); a single-source reference
+against a mixed stain weighs 1 / CPI (random man not excluded). Nothing is
+claimed for a mixture against a mixture.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from policenet.domain.access import Access, decide
+from policenet.domain.cases import DeadlinePolicy
+from policenet.errors import InvalidField
+from policenet.hub.caller import Caller
+from policenet.hub.cases import open_cases
+from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.registers.dna.codec import from_payload
+from policenet.registers.dna.index import DnaCandidate, DnaIndex
+from policenet.registers.dna.kinship import Relationship, rank_candidates
+from policenet.registers.dna.matching import Stringency, kinship_targets
+from policenet.registers.dna.profile import MIN_LOCI, DnaProfile
+from policenet.registers.dna.rules import REGISTER, DnaRules
+from policenet.registers.dna.statistics import (
+    StatisticResult,
+    combined_probability_of_inclusion,
+    random_match_probability,
+)
+from policenet.registers.hits import Hit
+from policenet.security.auditlog import AuditLog
+from policenet.store.ports import Store, UnitOfWork
+
+
+def weigh(probe: DnaProfile, record: DnaProfile, loci: tuple[str, ...]) -> StatisticResult | None:
+    """The statistic of a match over ``loci`` (see the module docstring); None if none applies."""
+    if probe.single_source and record.single_source:
+        return random_match_probability({locus: record.loci[locus] for locus in loci})
+    if probe.mixture and record.mixture:
+        return None
+    single, mixed = (record, probe) if probe.mixture else (probe, record)
+    return combined_probability_of_inclusion(
+        {locus: single.loci[locus] for locus in loci},
+        {locus: mixed.loci[locus] for locus in loci},
+    )
+
+
+def _details(candidate: DnaCandidate, statistic: StatisticResult | None) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "rule": candidate.rule.value,
+        "loci_compared": list(candidate.loci_compared),
+        "loci_count": candidate.loci_count,
+        "differing": list(candidate.differing),
+    }
+    if statistic is not None:
+        details.update(
+            {
+                "statistic": statistic.method,
+                "value": statistic.combined,
+                "likelihood_ratio": statistic.lr,
+                "log10_likelihood_ratio": round(statistic.log10_lr, 2),
+                "population": statistic.population,
+                "theta": statistic.theta,
+            }
+        )
+    return details
+
+
+class DnaRegister:
+    """The hub's DNA index over the store, safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._index = DnaIndex()
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def load(self, store: Store, page: int = 20_000) -> int:
+        """Build the index from the store (at start); returns the number of profiles."""
+        with self._lock:
+            with store.unit_of_work() as uow:
+                self._seq = uow.records.last_change(REGISTER.value)
+            after = ""
+            while True:
+                with store.unit_of_work() as uow:
+                    keys = uow.records.keys(REGISTER.value, after, page)
+                    stored = uow.records.get_many(REGISTER.value, keys)
+                if not keys:
+                    break
+                self._index.add_many((k, from_payload(stored[k].payload)) for k in keys)
+                after = keys[-1]
+        with store.unit_of_work() as uow:
+            self.refresh(uow)
+        return len(self._index)
+
+    def refresh(self, uow: UnitOfWork) -> None:
+        """Apply the change feed since the last refresh to the index."""
+        with self._lock:
+            while changes := uow.records.changes(REGISTER.value, self._seq, 10_000):
+                current = uow.records.get_many(
+                    REGISTER.value, [c.key for c in changes if not c.removed]
+                )
+                for change in changes:
+                    stored = current.get(change.key)
+                    if change.removed or stored is None:
+                        self._index.remove(change.key)
+                    else:
+                        self._index.add(change.key, from_payload(stored.payload))
+                self._seq = changes[-1].seq
+
+    def search(
+        self,
+        uow: UnitOfWork,
+        audit: AuditLog,
+        caller: Caller,
+        probe: DnaProfile,
+        now: datetime,
+        policy: DeadlinePolicy,
+        *,
+        stringency: Stringency = Stringency.MODERATE,
+        min_loci: int = MIN_LOCI,
+        limit: int = 20,
+    ) -> list[Hit]:
+        """Search ``probe`` for ``caller``: hits with their weight, audited, cases opened."""
+        require_register(caller.member, REGISTER)
+        self.refresh(uow)
+        with self._lock:
+            found = self._index.matches(probe, limit, stringency=stringency, min_loci=min_loci)
+            records = {c.key: self._index.get(c.key) for c in found}
+        hits = resolve(uow, caller.member, REGISTER, [found], now)[0]
+        by_key = {c.key: c for c in found}
+        weighed = []
+        for hit in hits:
+            candidate, record = by_key[hit.key], records.get(hit.key)
+            statistic = weigh(probe, record, candidate.loci_compared) if record else None
+            lines = statistic.explanation()[:1] if statistic else ()
+            weighed.append(
+                replace(
+                    hit,
+                    details=_details(candidate, statistic),
+                    explanation=(*hit.explanation, *lines),
+                )
+            )
+        record_enquiry(uow, audit, caller, REGISTER, 1, [weighed], now)
+        numbers = open_cases(uow, audit, caller, REGISTER, weighed, now, policy)
+        return [replace(h, case=numbers.get(h.key)) for h in weighed]
+
+    def kinship(
+        self,
+        uow: UnitOfWork,
+        audit: AuditLog,
+        caller: Caller,
+        probe: DnaProfile,
+        relationship: Relationship,
+        now: datetime,
+        *,
+        limit: int = 10,
+    ) -> list[dict[str, Any]]:
+        """Rank the relatives' profiles the caller may see by kinship LR against ``probe``.
+
+        The probe is a missing person or unidentified remains; the candidates
+        are profiles of the categories compared with it by kinship (relatives
+        of missing persons, or remains). Audited as an enquiry.
+        """
+        require_register(caller.member, REGISTER)
+        self.refresh(uow)
+        targets = kinship_targets(probe.category)
+        if not targets:
+            raise InvalidField(
+                "category", f"a {probe.category.value} profile is not compared by kinship"
+            )
+        with self._lock:
+            keys = [k for k in self._index.keys() if k.split(":", 1)[0] in targets]  # noqa: SIM118
+            profiles = {k: p for k in keys if (p := self._index.get(k)) is not None}
+        stored = uow.records.get_many(REGISTER.value, list(profiles))
+        owners = {m.code: m for m in uow.members.list()}
+        visible = {
+            k: p
+            for k, p in profiles.items()
+            if k in stored
+            and decide(
+                caller.member,
+                stored[k].envelope,
+                REGISTER,
+                now,
+                owners.get(stored[k].envelope.owner),
+            )
+            is not Access.INVISIBLE
+        }
+        ranked = rank_candidates(
+            dict(probe.loci),
+            {k: dict(p.loci) for k, p in visible.items()},
+            relationship,
+            limit=limit,
+        )
+        answer = [
+            {
+                "key": item.key,
+                "owner": stored[item.key].envelope.owner,
+                "likelihood_ratio": item.lr,
+                "loci": list(item.result.loci),
+                "explanation": list(item.result.explanation()[:1]),
+            }
+            for item in ranked
+        ]
+        record_enquiry(uow, audit, caller, REGISTER, 1, [], now, source="kinship")
+        return answer
+
+
+__all__ = ["REGISTER", "DnaRegister", "DnaRules", "weigh"]
