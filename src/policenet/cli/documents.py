@@ -26,7 +26,7 @@ Officer = Annotated[
 T = TypeVar("T")
 
 
-def _with_hub(directory: Path, work: Callable[[HubClient], Awaitable[T]]) -> T:
+def with_hub(directory: Path, work: Callable[[HubClient], Awaitable[T]]) -> T:
     settings = node_settings(directory)
 
     async def run() -> T:
@@ -39,7 +39,7 @@ def _with_hub(directory: Path, work: Callable[[HubClient], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def _format(path: Path, given: str | None) -> Literal["csv", "ndjson"]:
+def file_format(path: Path, given: str | None) -> Literal["csv", "ndjson"]:
     fmt = given or {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}.get(path.suffix.lower())
     if fmt not in ("csv", "ndjson"):
         raise InvalidInput(f"cannot tell the format of {path.name}; give --format csv or ndjson")
@@ -69,7 +69,7 @@ def load(
     while good rows land (or, with --all-or-nothing, nothing lands). Exit 1 if
     any row was rejected.
     """
-    file_format = _format(file, fmt)
+    fmt_used = file_format(file, fmt)
     size = file.stat().st_size
     with Progress(
         "[progress.description]{task.description}",
@@ -83,12 +83,12 @@ def load(
         def advance(n: int) -> None:
             progress.update(task, advance=n)
 
-        report: LoadReport = _with_hub(
+        report: LoadReport = with_hub(
             directory,
             lambda hub: upload_file(
                 hub,
                 file,
-                file_format,
+                fmt_used,
                 all_or_nothing=all_or_nothing,
                 today=now().date(),
                 officer=officer,
@@ -118,7 +118,7 @@ def remove(
         "document_type": document_type,
         "number": number,
     }
-    answer: dict[str, Any] = _with_hub(
+    answer: dict[str, Any] = with_hub(
         directory,
         lambda hub: hub.post("/v1/documents/records", {"rows": [row]}, officer=officer),
     )
@@ -143,7 +143,7 @@ def check(
         raise InvalidInput("give a document number or --mrz")
     item = {"number": number, "issuing_state": country, "document_type": document_type, "mrz": mrz}
     body = {"documents": [{k: v for k, v in item.items() if v}], "tolerant": tolerant}
-    answer: dict[str, Any] = _with_hub(
+    answer: dict[str, Any] = with_hub(
         directory, lambda hub: hub.post("/v1/documents/check", body, officer=officer)
     )
     if as_json:
