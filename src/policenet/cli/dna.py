@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from policenet.cli.common import NodeDir, now, out
 from policenet.cli.documents import file_format, with_hub
 from policenet.errors import InvalidInput
+from policenet.node.hubclient import HubClient
 from policenet.node.uploads import format_report, upload_file
 from policenet.registers.dna.rules import DnaRules
 
@@ -119,3 +120,26 @@ def kinship(
         )
     if not answer["candidates"]:
         out("no relatives' profiles to compare with")
+
+
+@app.command("export")
+def export(
+    directory: NodeDir,
+    save_to: Annotated[Path, typer.Option("--out", help="the file to write")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "ndjson",
+    officer: Officer = "node-admin",
+) -> None:
+    """Write this member's own profiles to a file, in the form `dna load` reads."""
+    if fmt not in ("csv", "ndjson"):
+        raise InvalidInput("--format must be csv or ndjson")
+
+    async def work(hub: HubClient) -> int:
+        written = 0
+        with save_to.open("wb") as sink:
+            async for chunk in hub.get_stream(f"/v1/dna/export?format={fmt}", officer=officer):
+                sink.write(chunk)
+                written += len(chunk)
+        return written
+
+    size = with_hub(directory, work)
+    out(f"{size} bytes written to {save_to}")

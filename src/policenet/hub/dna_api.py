@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from policenet.domain.audit import AuditEntry, Outcome
+from policenet.domain.registers import RegisterName
 from policenet.hub.api import CallerDep, HubDep
 from policenet.hub.dna import DnaRules
+from policenet.hub.export import csv_lines, ndjson_lines, own_records
 from policenet.hub.reporting import (
     apply_load,
     file_chunks,
@@ -20,7 +24,7 @@ from policenet.hub.reporting import (
 )
 from policenet.registers.dna.kinship import Relationship
 from policenet.registers.dna.matching import Stringency
-from policenet.registers.dna.profile import MIN_LOCI, validate
+from policenet.registers.dna.profile import KNOWN_LOCI, MIN_LOCI, validate
 from policenet.registers.loading import byte_lines, read_rows
 
 router = APIRouter(prefix="/v1/dna")
@@ -101,3 +105,29 @@ async def load(
         report = await run_in_threadpool(apply_load, hub, who, RULES, parsed, all_or_nothing)
     hub.bell.ring()
     return report.to_json()
+
+
+@router.get("/export")
+def export(
+    hub: HubDep,
+    who: CallerDep,
+    format: Annotated[Literal["csv", "ndjson"], Query(description="csv or ndjson")] = "ndjson",
+) -> StreamingResponse:
+    """The caller's own profiles (an NCB: with its agencies'), in the form /load reads."""
+    with hub.store.unit_of_work() as uow:
+        hub.audit.append(
+            uow,
+            AuditEntry(
+                time=hub.clock(),
+                member=who.member.code,
+                officer=who.officer,
+                action="records.dna.export",
+                outcome=Outcome.OK,
+                detail={"format": format},
+            ),
+        )
+    records = own_records(hub.store, who, RegisterName.DNA)
+    if format == "csv":
+        fields = ("reference", "category", "amelogenin", "mixture", *KNOWN_LOCI)
+        return StreamingResponse(csv_lines(records, fields), media_type="text/csv")
+    return StreamingResponse(ndjson_lines(records), media_type="application/x-ndjson")

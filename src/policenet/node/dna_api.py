@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from policenet.node.auth import NodeDep, UserDep
@@ -84,3 +85,16 @@ async def load(
             rules=DnaRules(),
         )
     return report.to_json()
+
+
+@router.get("/export")
+async def export(
+    node: NodeDep,
+    user: UserDep,
+    format: Annotated[Literal["csv", "ndjson"], Query(description="csv or ndjson")] = "ndjson",
+) -> StreamingResponse:
+    """This member's own profiles, in the form the load reads (operators, national systems)."""
+    may_report(user)
+    stream = node.hub.get_stream(f"/v1/dna/export?format={format}", officer=user.identity)
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(stream, media_type=media)
