@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +17,8 @@ from policenet.node.app import officer_directory
 from policenet.node.officers import OfficerDirectory
 from policenet.node.server import run_node
 from policenet.node.setup import init_node, install_bundle
-from policenet.settings import NodeSettings
 from policenet.store.database import migrate, open_store
-from policenet.store.ports import CopyState, Store
+from policenet.store.ports import CopyState
 
 app = typer.Typer(help="Set up and run a member's node.", no_args_is_help=True)
 users = typer.Typer(help="Officer accounts at this node.", no_args_is_help=True)
@@ -33,9 +34,15 @@ app.add_typer(tokens, name="token")
 app.add_typer(webhooks.app, name="webhook")
 
 
-def _directory(settings: NodeSettings) -> tuple[OfficerDirectory, Store]:
+@contextmanager
+def _officers(directory: Path) -> Iterator[OfficerDirectory]:
+    """The node's officer accounts, over its database (closed afterwards)."""
+    settings = node_settings(directory)
     store = open_store(settings.db_url)
-    return officer_directory(settings, store), store
+    try:
+        yield officer_directory(settings, store)
+    finally:
+        store.close()
 
 
 @app.command("init")
@@ -149,11 +156,8 @@ def user_add(
     role: Annotated[Role, typer.Option(help="officer, operator (NCB) or admin")] = Role.OFFICER,
 ) -> None:
     """Add an officer; prints the second-factor secret once (put it in an authenticator app)."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         created = directory_.add_officer(username, name, role, password, now())
-    finally:
-        store.close()
     out(f"officer {created.officer.username} added ({created.officer.role.value})")
     out(f"  second factor secret: {created.totp_secret}")
     out(f"  authenticator URI:    {created.provisioning_uri}")
@@ -162,11 +166,8 @@ def user_add(
 @users.command("list")
 def user_list(directory: NodeDir) -> None:
     """List officers with their state."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         officers = directory_.list_officers()
-    finally:
-        store.close()
     moment = now()
     for o in officers:
         state = "disabled" if o.disabled else "locked" if o.locked(moment) else "active"
@@ -176,44 +177,32 @@ def user_list(directory: NodeDir) -> None:
 @users.command("disable")
 def user_disable(directory: NodeDir, username: str) -> None:
     """Disable an officer and end their sessions."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         directory_.disable(username)
-    finally:
-        store.close()
     out(f"officer {username} disabled")
 
 
 @users.command("enable")
 def user_enable(directory: NodeDir, username: str) -> None:
     """Enable a disabled officer."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         directory_.enable(username)
-    finally:
-        store.close()
     out(f"officer {username} enabled")
 
 
 @users.command("unlock")
 def user_unlock(directory: NodeDir, username: str) -> None:
     """Lift a lockout after failed logins."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         directory_.unlock(username)
-    finally:
-        store.close()
     out(f"officer {username} unlocked")
 
 
 @users.command("reset-2fa")
 def user_reset_second_factor(directory: NodeDir, username: str) -> None:
     """Give an officer a new second-factor secret (the old one stops working)."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         factor = directory_.reset_second_factor(username)
-    finally:
-        store.close()
     out(f"new second factor secret for {username}: {factor.totp_secret}")
     out(f"  authenticator URI: {factor.provisioning_uri}")
 
@@ -224,22 +213,16 @@ def token_add(
     name: Annotated[str, typer.Argument(help="the national system, e.g. border-gates")],
 ) -> None:
     """Issue an API token for a national system; it is shown once."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         token = directory_.issue_system_token(name, now())
-    finally:
-        store.close()
     out(token)
 
 
 @tokens.command("list")
 def token_list(directory: NodeDir) -> None:
     """List national-system tokens (names and state, never the tokens)."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         listed = directory_.list_system_tokens()
-    finally:
-        store.close()
     for t in listed:
         out(f"{t.name:<24} {'revoked' if t.revoked else 'active':<8} issued {t.created:%Y-%m-%d}")
 
@@ -247,9 +230,6 @@ def token_list(directory: NodeDir) -> None:
 @tokens.command("revoke")
 def token_revoke(directory: NodeDir, name: str) -> None:
     """Revoke a national system's token."""
-    directory_, store = _directory(node_settings(directory))
-    try:
+    with _officers(directory) as directory_:
         directory_.revoke_system_token(name)
-    finally:
-        store.close()
     out(f"token {name} revoked")

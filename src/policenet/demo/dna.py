@@ -10,29 +10,7 @@ import random
 from typing import Any
 
 from policenet.registers.dna.frequencies import allele_designation, default_frequencies
-
-CODIS_CORE = (
-    "CSF1PO",
-    "D3S1358",
-    "D5S818",
-    "D7S820",
-    "D8S1179",
-    "D13S317",
-    "D16S539",
-    "D18S51",
-    "D21S11",
-    "FGA",
-    "TH01",
-    "TPOX",
-    "vWA",
-    "D1S1656",
-    "D2S441",
-    "D2S1338",
-    "D10S1248",
-    "D12S391",
-    "D19S433",
-    "D22S1045",
-)
+from policenet.registers.dna.profile import CODIS_CORE_LOCI as CODIS_CORE
 
 
 def draw_person(rng: random.Random) -> dict[str, tuple[int, int]]:

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from policenet.domain.audit import AuditEntry, Outcome
 from policenet.domain.registers import RegisterName
 from policenet.hub.api import CallerDep, HubDep
 from policenet.hub.dna import DnaRules
 from policenet.hub.export import csv_lines, ndjson_lines, own_records
-from policenet.hub.reporting import (
-    apply_load,
-    file_chunks,
-    rows_from_json,
-    spool_dir,
-    spool_request,
-)
+from policenet.hub.reporting import apply_load, load_request, rows_from_json
 from policenet.registers.dna.kinship import Relationship
 from policenet.registers.dna.matching import Stringency
 from policenet.registers.dna.profile import KNOWN_LOCI, MIN_LOCI, validate
-from policenet.registers.loading import byte_lines, read_rows
 
 router = APIRouter(prefix="/v1/dna")
 RULES = DnaRules()
@@ -99,11 +90,7 @@ async def load(
     all_or_nothing: Annotated[bool, Query(description="apply nothing if any row is bad")] = False,
 ) -> dict[str, Any]:
     """Apply an NDJSON stream of profile rows (a bulk load forwarded by a node)."""
-    with tempfile.TemporaryFile(dir=spool_dir(hub)) as spool:
-        await spool_request(request, spool)
-        parsed = read_rows(byte_lines(file_chunks(spool)), "ndjson")
-        report = await run_in_threadpool(apply_load, hub, who, RULES, parsed, all_or_nothing)
-    hub.bell.ring()
+    report = await load_request(request, hub, who, RULES, all_or_nothing)
     return report.to_json()
 
 

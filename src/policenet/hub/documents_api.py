@@ -11,12 +11,10 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from policenet.domain.audit import AuditEntry, Outcome
 from policenet.errors import PolicenetError, Unavailable
@@ -25,19 +23,9 @@ from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
 from policenet.hub.documents import DocumentRules
 from policenet.hub.documents_copy import COPY_LABEL, delta_page, snapshot_page
-from policenet.hub.reporting import (
-    apply_load,
-    file_chunks,
-    rows_from_json,
-    spool_dir,
-    spool_request,
-)
+from policenet.hub.reporting import apply_load, load_request, rows_from_json
 from policenet.registers.documents.index import DocumentProbe
 from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
-from policenet.registers.loading import (
-    byte_lines,
-    read_rows,
-)
 from policenet.security.signed import sign
 
 router = APIRouter(prefix="/v1/documents")
@@ -89,11 +77,7 @@ async def load(
     The body is spooled to a temporary file as it arrives, so a load of any
     size uses bounded memory; a connection lost mid-upload applies nothing.
     """
-    with tempfile.TemporaryFile(dir=spool_dir(hub)) as spool:
-        await spool_request(request, spool)
-        parsed = read_rows(byte_lines(file_chunks(spool)), "ndjson")
-        report = await run_in_threadpool(apply_load, hub, who, RULES, parsed, all_or_nothing)
-    hub.bell.ring()
+    report = await load_request(request, hub, who, RULES, all_or_nothing)
     return report.to_json()
 
 

@@ -16,6 +16,7 @@ rest is the same for every register and lives here:
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from policenet.domain.access import is_owner_side
@@ -31,7 +33,14 @@ from policenet.errors import Forbidden, PolicenetError
 from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
 from policenet.registers.base import RegisterRules
-from policenet.registers.loading import LoadReport, LoadRow, RowError, split_row
+from policenet.registers.loading import (
+    LoadReport,
+    LoadRow,
+    RowError,
+    byte_lines,
+    read_rows,
+    split_row,
+)
 from policenet.security.auditlog import AuditLog
 from policenet.store.ports import PutOutcome, RecordPut, UnitOfWork
 
@@ -232,3 +241,18 @@ def spool_dir(hub: HubContext) -> Path:
     path = hub.settings.directory / "spool"
     path.mkdir(exist_ok=True, mode=0o700)
     return path
+
+
+async def load_request(
+    request: Request, hub: HubContext, who: Caller, rules: RegisterRules, all_or_nothing: bool
+) -> LoadReport:
+    """A bulk load's NDJSON body, spooled to disk as it arrives, then applied.
+
+    A connection lost mid-upload applies nothing (the body never completes).
+    """
+    with tempfile.TemporaryFile(dir=spool_dir(hub)) as spool:
+        await spool_request(request, spool)
+        parsed = read_rows(byte_lines(file_chunks(spool)), "ndjson")
+        report = await run_in_threadpool(apply_load, hub, who, rules, parsed, all_or_nothing)
+    hub.bell.ring()
+    return report

@@ -6,8 +6,6 @@ the loci compared and the likelihood ratio.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from policenet.node.auth import NodeDep, UserDep
 from policenet.node.documents_api import may_report
-from policenet.node.uploads import upload_file
+from policenet.node.uploads import upload_body
 from policenet.registers.dna.rules import DnaRules
 
 router = APIRouter(prefix="/api/v1/dna")
@@ -69,21 +67,16 @@ async def load(
 ) -> dict[str, Any]:
     """A bulk load of profiles (CSV or NDJSON): checked here, then streamed to the hub."""
     may_report(user)
-    spool_dir = node.settings.directory / "spool"
-    spool_dir.mkdir(exist_ok=True, mode=0o700)
-    with tempfile.NamedTemporaryFile(dir=spool_dir) as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.flush()
-        report = await upload_file(
-            node.hub,
-            Path(spool.name),
-            format,
-            all_or_nothing=all_or_nothing,
-            today=node.clock().date(),
-            officer=user.identity,
-            rules=DnaRules(),
-        )
+    report = await upload_body(
+        request.stream(),
+        node.settings.directory / "spool",
+        node.hub,
+        format,
+        all_or_nothing=all_or_nothing,
+        today=node.clock().date(),
+        officer=user.identity,
+        rules=DnaRules(),
+    )
     return report.to_json()
 
 

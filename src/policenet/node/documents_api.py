@@ -9,9 +9,7 @@ check only. A bulk load is checked row by row here first
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -21,7 +19,7 @@ from policenet.domain.officers import Role
 from policenet.errors import Forbidden, PolicenetError, Unavailable
 from policenet.node.auth import NodeDep, NodeUser, UserDep
 from policenet.node.offline import OfflineCopy
-from policenet.node.uploads import upload_file
+from policenet.node.uploads import upload_body
 from policenet.registers.documents.index import DocumentProbe
 from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
 
@@ -103,18 +101,13 @@ async def load(
 ) -> dict[str, Any]:
     """A bulk load (CSV or NDJSON body of any size): checked here, then streamed to the hub."""
     may_report(user)
-    spool_dir = node.settings.directory / "spool"
-    spool_dir.mkdir(exist_ok=True, mode=0o700)
-    with tempfile.NamedTemporaryFile(dir=spool_dir) as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.flush()
-        report = await upload_file(
-            node.hub,
-            Path(spool.name),
-            format,
-            all_or_nothing=all_or_nothing,
-            today=node.clock().date(),
-            officer=user.identity,
-        )
+    report = await upload_body(
+        request.stream(),
+        node.settings.directory / "spool",
+        node.hub,
+        format,
+        all_or_nothing=all_or_nothing,
+        today=node.clock().date(),
+        officer=user.identity,
+    )
     return report.to_json()

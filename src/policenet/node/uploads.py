@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -172,3 +173,31 @@ def format_report(report: LoadReport) -> list[str]:
     if report.rejected_count > len(report.rejected):
         lines.append(f"  ... and {report.rejected_count - len(report.rejected)} more")
     return lines
+
+
+async def upload_body(
+    chunks: AsyncIterator[bytes],
+    spool_dir: Path,
+    hub: HubClient,
+    fmt: Format,
+    *,
+    all_or_nothing: bool,
+    today: date,
+    officer: str | None,
+    rules: RegisterRules = DOCUMENT_RULES,
+) -> LoadReport:
+    """A bulk load received as a request body: spooled to disk, then :func:`upload_file`."""
+    spool_dir.mkdir(exist_ok=True, mode=0o700)
+    with tempfile.NamedTemporaryFile(dir=spool_dir) as spool:
+        async for chunk in chunks:
+            spool.write(chunk)
+        spool.flush()
+        return await upload_file(
+            hub,
+            Path(spool.name),
+            fmt,
+            all_or_nothing=all_or_nothing,
+            today=today,
+            officer=officer,
+            rules=rules,
+        )

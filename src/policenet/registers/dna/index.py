@@ -212,12 +212,10 @@ class _LocusTable:
         stored, asked = self.sizes[:size], len(probe)
         identical = (shared == stored) & (stored == asked)
         included = (shared == stored) | (shared == asked)
-        if asked <= 2:
-            # single-source pairs: 9,9 against 9,9 share two alleles, not one
-            same_homozygote = (stored == 1) & (asked == 1) & (shared == 1)
-            differences = np.where(stored <= 2, 2 - shared - same_homozygote, 2)
-        else:
-            differences = np.full(size, 2, dtype=np.int64)
+        # As allele pairs (.matching.allele_differences): 2 minus the alleles in common, 0
+        # when identical (9,9 against 9,9 shares one distinct allele, yet differs in none);
+        # 2 when either side has more than two alleles.
+        differences = np.where((stored <= 3) & (asked <= 2), 2 - shared, 2)
         differences[identical] = 0
         values = (
             (1 << _COMPARED)
