@@ -15,6 +15,7 @@ claimed for a mixture against a mixture.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,19 @@ def _details(candidate: DnaCandidate, statistic: StatisticResult | None) -> dict
             }
         )
     return details
+
+
+def _plain_explanation(details: Mapping[str, Any]) -> tuple[str, ...]:
+    lines = [f"{details['rule']} match over {details['loci_count']} loci"]
+    if details["differing"]:
+        lines.append(f"loci that differ: {', '.join(details['differing'])}")
+    if "likelihood_ratio" in details:
+        lines.append(
+            f"{details['statistic']} {details['value']:.3g}; likelihood ratio "
+            f"{details['likelihood_ratio']:.3g} (population {details['population']}, "
+            f"θ={details['theta']:g})"
+        )
+    return tuple(lines)
 
 
 class DnaRegister:
@@ -143,15 +157,20 @@ class DnaRegister:
         weighed = []
         for hit in hits:
             candidate, record = by_key[hit.key], records.get(hit.key)
-            statistic = weigh(probe, record, candidate.loci_compared) if record else None
-            lines = statistic.explanation()[:1] if statistic else ()
-            weighed.append(
-                replace(
-                    hit,
-                    details=_details(candidate, statistic),
-                    explanation=(*hit.explanation, *lines),
+            # weigh only the loci where the two agree: a near or partial match's differing
+            # loci would otherwise count as evidence for it
+            agreeing = tuple(x for x in candidate.loci_compared if x not in candidate.differing)
+            statistic = weigh(probe, record, agreeing) if record else None
+            details = _details(candidate, statistic)
+            if hit.access is Access.FULL:
+                explanation = (
+                    *hit.explanation,
+                    *(statistic.explanation()[:1] if statistic else ()),
                 )
-            )
+            else:
+                # the owner shares the reference only: say how it matched, never its alleles
+                explanation = _plain_explanation(details)
+            weighed.append(replace(hit, details=details, explanation=explanation))
         record_enquiry(uow, audit, caller, REGISTER, 1, [weighed], now)
         numbers = open_cases(uow, audit, caller, REGISTER, weighed, now, policy)
         return [replace(h, case=numbers.get(h.key)) for h in weighed]
@@ -169,9 +188,9 @@ class DnaRegister:
     ) -> list[dict[str, Any]]:
         """Rank the relatives' profiles the caller may see by kinship LR against ``probe``.
 
-        The probe is a missing person or unidentified remains; the candidates
-        are profiles of the categories compared with it by kinship (relatives
-        of missing persons, or remains). Audited as an enquiry.
+        The probe is unidentified remains (candidates: relatives of missing
+        persons) or a relative's profile (candidates: remains), the pairs the
+        category table compares by kinship. Audited as an enquiry.
         """
         require_register(caller.member, REGISTER)
         self.refresh(uow)

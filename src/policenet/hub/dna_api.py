@@ -53,7 +53,9 @@ def search(body: Search, hub: HubDep, who: CallerDep) -> dict[str, Any]:
 
 
 class Kinship(BaseModel):
-    profile: dict[str, Any] = Field(description="a missing person or unidentified remains")
+    profile: dict[str, Any] = Field(
+        description="unidentified remains, or a relative of a missing person"
+    )
     relationship: Relationship = Field(Relationship.PARENT_CHILD)
     limit: int = Field(10, ge=1, le=100)
 

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1/documents")
 def may_report(user: NodeUser) -> None:
     if not (user.is_system or user.role in (Role.OPERATOR, Role.ADMIN)):
         raise Forbidden(
-            f"reporting documents needs the operator or admin role, or a national-system "
+            f"reporting records needs the operator or admin role, or a national-system "
             f"token; {user.identity} may only check"
         )
 
