@@ -317,6 +317,7 @@ def profiles(draw: st.DrawFn, reference: str) -> DnaProfile:
     st.sampled_from(list(Stringency)),
     st.booleans(),
     st.integers(min_value=1, max_value=6),
+    st.sampled_from([1, 2, 3, 100]),
 )
 @settings(max_examples=80, deadline=None)
 def test_the_index_finds_exactly_what_the_rules_find(
@@ -325,16 +326,24 @@ def test_the_index_finds_exactly_what_the_rules_find(
     stringency: Stringency,
     near: bool,
     min_loci: int,
+    limit: int,
 ) -> None:
     index = index_of(*stored, merge_threshold=7)
     targets = direct_targets(probe.category)
-    expected = {}
-    for record in stored:
+    rank = {Rule.FULL: 0, Rule.NEAR: 1, Rule.MODERATE: 2, Rule.LOW: 3}
+    expected = []
+    for age, record in enumerate(stored):
         found = best_match(probe, record, stringency, min_loci, near=near)
         if found is not None and record.category in targets:
-            expected[natural_key(record)] = (found.rule, found.loci_compared, found.differing)
-    got = index.matches(probe, 100, stringency=stringency, min_loci=min_loci, near=near)
-    assert {c.key: (c.rule, c.loci_compared, c.differing) for c in got} == expected
+            order = (rank[found.rule], -found.loci_count, age)
+            expected.append((order, natural_key(record), found))
+    # the best `limit`, ties at the cut going to the oldest record, then listed by key
+    best = sorted(expected)[:limit]
+    best.sort(key=lambda e: (e[0][0], e[0][1], e[1]))
+    got = index.matches(probe, limit, stringency=stringency, min_loci=min_loci, near=near)
+    assert [(c.key, c.rule, c.loci_compared, c.differing, c.explanation) for c in got] == [
+        (key, f.rule, f.loci_compared, f.differing, f.explanation) for _, key, f in best
+    ]
     counts = index.shared_loci_counts(probe)
     assert counts.tolist() == [len(compared_loci(probe, r)) for r in stored]
 

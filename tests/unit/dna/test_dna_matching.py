@@ -210,14 +210,14 @@ def test_a_profile_always_fully_matches_itself(p: DnaProfile) -> None:
 
 
 @given(profiles(), profiles())
-@settings(max_examples=300)
+@settings(max_examples=200)
 def test_high_implies_moderate_implies_low(a: DnaProfile, b: DnaProfile) -> None:
     assert not high_stringency(a, b) or moderate_stringency(a, b)
     assert not moderate_stringency(a, b) or low_stringency(a, b)
 
 
 @given(profiles(), profiles(), st.sampled_from(list(Stringency)), st.booleans())
-@settings(max_examples=300)
+@settings(max_examples=200)
 def test_rules_are_symmetric_and_near_means_one_allele(
     a: DnaProfile, b: DnaProfile, stringency: Stringency, near: bool
 ) -> None:

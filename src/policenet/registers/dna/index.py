@@ -215,7 +215,7 @@ class _LocusTable:
         # As allele pairs (.matching.allele_differences): 2 minus the alleles in common, 0
         # when identical (9,9 against 9,9 shares one distinct allele, yet differs in none);
         # 2 when either side has more than two alleles.
-        differences = np.where((stored <= 3) & (asked <= 2), 2 - shared, 2)
+        differences = np.where((stored <= 2) & (asked <= 2), 2 - shared, 2)
         differences[identical] = 0
         values = (
             (1 << _COMPARED)
@@ -446,11 +446,12 @@ class DnaIndex:
         compared = (counts[kept] & _FIELD).astype(np.int64)
         order = np.lexsort((rows[kept], -compared, ranks[kept]))[:limit]
         found: list[DnaCandidate] = []
-        for row in rows[kept[order]].tolist():
+        chosen = kept[order]
+        for row, rank in zip(rows[chosen].tolist(), ranks[chosen].tolist(), strict=True):
             record = self._decode(row)
             result = best_match(probe, record, stringency, min_loci, near=near)
-            if result is None:  # cannot happen: the counts follow the same rules
-                continue
+            # The screen's counts follow the same rules; a disagreement is a bug to hear of.
+            assert result is not None and result.rule is _RANKS[rank], (row, rank, result)
             strength = MatchStrength.EXACT if result.rule is Rule.FULL else MatchStrength.POSSIBLE
             found.append(
                 DnaCandidate(
