@@ -68,11 +68,14 @@ class SqlCases:
     def next_number(self, year: int) -> str:
         self._lock_appends()
         t = schema.cases
-        prefix = f"PN-{year}-"
-        count = self._conn.execute(
-            select(func.count()).select_from(t).where(t.c.number.like(f"{prefix}%"))
+        # a range on the primary key (not LIKE, not COUNT): one index probe however many cases
+        newest = self._conn.execute(
+            select(func.max(t.c.number)).where(
+                t.c.number >= f"PN-{year}-", t.c.number < f"PN-{year}."
+            )
         ).scalar()
-        return case_number(year, int(count or 0) + 1)
+        last = int(str(newest).rsplit("-", 1)[1]) if newest else 0
+        return case_number(year, last + 1)
 
     def add(self, case: Case) -> None:
         if self.get(case.number) is not None:
