@@ -341,17 +341,20 @@ class SyntheticRegister:
         live = [s for s in self.streams if s.count]
         weights = np.array([s.count for s in live], dtype=np.float64)
         picks = rng.choice(len(live), size=count, p=weights / weights.sum())
-        found: list[tuple[str, str, bool]] = []
-        for n, choice in enumerate(picks.tolist()):
+        produced = np.arange(count) < present
+        states: list[str] = [""] * count
+        numbers: list[str] = [""] * count
+        for choice in np.unique(picks).tolist():
             stream = live[choice]
-            was_produced = n < present
-            if was_produced:
-                i = int(rng.integers(0, stream.count))
-            else:
-                i = int(rng.integers(stream.count, stream.space))
-            found.append((stream.state, stream.numbers([i])[0], was_produced))
-        order = rng.permutation(count)
-        return [found[i] for i in order.tolist()]
+            for was_produced in (True, False):
+                rows = np.flatnonzero((picks == choice) & (produced == was_produced))
+                low, high = (0, stream.count) if was_produced else (stream.count, stream.space)
+                indices = rng.integers(low, high, size=len(rows)).tolist()
+                for row, number in zip(rows.tolist(), stream.numbers(indices), strict=True):
+                    states[row], numbers[row] = stream.state, number
+        order = rng.permutation(count).tolist()
+        flags = produced.tolist()
+        return [(states[i], numbers[i], flags[i]) for i in order]
 
 
 def write_files(
