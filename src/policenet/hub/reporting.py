@@ -87,6 +87,7 @@ def apply_rows(
             envelope = row.envelope.envelope(
                 member.code, now, today + rules.default_review, rules.default_mode
             )
+            rules.check_envelope(payload, envelope)
             review_given = row.envelope.review_due is not None
             puts[key] = (row.line, RecordPut(key, payload, envelope), review_given)
         except PolicenetError as exc:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from policenet.domain.envelope import Mode
+from policenet.domain.envelope import Envelope, Mode
 from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
 
@@ -103,4 +103,9 @@ class RegisterRules(Protocol):
 
     def may_add(self, member: Member, key: str, payload: Mapping[str, Any]) -> None:
         """Forbidden unless ``member`` may add this new record."""
+        ...
+
+    def check_envelope(self, payload: Mapping[str, Any], envelope: Envelope) -> None:
+        """InvalidField when the row's envelope does not suit its record (a diffusion
+        that names no countries); most registers accept any envelope."""
         ...

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from policenet.domain.envelope import Mode
+from policenet.domain.envelope import Envelope, Mode
 from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
 from policenet.errors import Forbidden, InvalidField
@@ -44,3 +44,6 @@ class DnaRules:
                 f"{member.code} may not add DNA profiles: only an NCB, or an agency its NCB "
                 "lets report, adds profiles"
             )
+
+    def check_envelope(self, payload: Mapping[str, Any], envelope: Envelope) -> None:
+        """Any envelope suits a record of this register."""

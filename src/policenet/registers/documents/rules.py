@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from policenet.domain.envelope import Mode
+from policenet.domain.envelope import Envelope, Mode
 from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
 from policenet.errors import Forbidden
@@ -37,6 +37,9 @@ class DocumentRules:
     def may_add(self, member: Member, key: str, payload: Mapping[str, Any]) -> None:  # noqa: ARG002
         # the key names the issuing state; the payload adds nothing to the rule
         _may_report(member, key.split(":", 1)[0])
+
+    def check_envelope(self, payload: Mapping[str, Any], envelope: Envelope) -> None:
+        """Any envelope suits a record of this register."""
 
 
 def _may_report(member: Member, issuing_state: str) -> None:

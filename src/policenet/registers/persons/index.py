@@ -1,0 +1,185 @@
+"""The in-memory index that finds candidates for a name among millions of persons.
+
+Finding is in two steps:
+
+1. *Blocking*: every name token of every searchable record is filed under two
+   keys, its spelling key and its sound key (:mod:`.tokens`). A query's tokens
+   look up the same keys; each record found gets, per query token, the
+   token's rarity (inverse document frequency), and a bonus when its year of
+   birth is the query's. Tokens so common that their lists exceed
+   :data:`COMMON_POSTINGS` are left out of this step when the query has a
+   rarer one (they still count when candidates are scored).
+2. *Scoring*: the :data:`SHORTLIST` best-placed records are scored in full
+   (:func:`.scoring.score_person`) and those over the threshold returned,
+   best first.
+
+So a record is found when at least one of its name tokens shares a spelling
+or sound key with the query's: a typo in every part of a name at once is not
+found (the benchmark measures what this costs in recall).
+
+Records are kept by slot; a changed record takes a new slot and its old one
+is marked dead, so lists are only appended to. The index also maps travel
+document keys to the persons whose records name them.
+
+Not safe for concurrent writes: the hub wraps it in a lock.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from policenet.registers.base import Candidate
+from policenet.registers.persons.names import ParsedName, Role
+from policenet.registers.persons.record import Person
+from policenet.registers.persons.scoring import PersonQuery, score_person
+from policenet.registers.persons.tokens import sound_key, spelling_key
+
+SHORTLIST = 48
+"""Records scored in full per query."""
+COMMON_POSTINGS = 0.02
+"""Share of all records above which a token's list is skipped when the query has a rarer one."""
+YEAR_BONUS = 0.5
+"""What a matching year of birth adds to a record's blocking score (in rarity units)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    key: str
+    person: Person
+    names: tuple[ParsedName, ...]
+
+
+def token_keys(name: ParsedName) -> Iterator[str]:
+    """The blocking keys of a name: spelling and sound key of each name token."""
+    for token in name.tokens:
+        if token.role is not Role.NAME or len(token.text) < 2:
+            continue
+        yield "s" + spelling_key(token.text)
+        sound = sound_key(token.text, token.abjad)
+        if len(sound) >= 2:
+            yield "k" + sound
+
+
+class PersonIndex:
+    """Persons by name (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._slot: dict[str, int] = {}
+        self._entries: list[_Entry | None] = []
+        self._years = array("h")
+        self._postings: dict[str, array[int]] = {}
+        self._documents: dict[str, set[str]] = {}
+        self._live = 0
+
+    def __len__(self) -> int:
+        return self._live
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot
+
+    def get(self, key: str) -> Person | None:
+        slot = self._slot.get(key)
+        entry = self._entries[slot] if slot is not None else None
+        return entry.person if entry else None
+
+    def add(self, key: str, person: Person) -> None:
+        """Add or replace the record ``key``; a record that is not searchable is only kept
+        for its document links (a cancelled notice is not found by name)."""
+        self.remove(key)
+        for document in person.documents:
+            self._documents.setdefault(document, set()).add(key)
+        names = tuple(n.parsed() for n in person.names) if person.searchable else ()
+        slot = len(self._entries)
+        self._entries.append(_Entry(key, person, names))
+        self._years.append(person.dates_of_birth[0].year if person.dates_of_birth else 0)
+        self._slot[key] = slot
+        self._live += 1
+        for k in {k for name in names for k in token_keys(name)}:
+            posting = self._postings.get(k)
+            if posting is None:
+                posting = self._postings[k] = array("I")
+            posting.append(slot)
+
+    def add_many(self, records: Iterable[tuple[str, Person]]) -> None:
+        for key, person in records:
+            self.add(key, person)
+
+    def remove(self, key: str) -> None:
+        slot = self._slot.pop(key, None)
+        if slot is None:
+            return
+        entry = self._entries[slot]
+        self._entries[slot] = None
+        self._live -= 1
+        if entry is not None:
+            for document in entry.person.documents:
+                keys = self._documents.get(document)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self._documents[document]
+
+    def linked(self, document_key: str) -> list[str]:
+        """Keys of the records that name the travel document ``document_key``."""
+        return sorted(self._documents.get(document_key, ()))
+
+    def _blocked(self, query: PersonQuery) -> np.ndarray:
+        total = max(len(self._entries), 1)
+        per_token: list[tuple[float, list[array[int]]]] = []
+        for token in query.name.tokens:
+            if token.role is not Role.NAME or len(token.text) < 2:
+                continue
+            keys = ["s" + spelling_key(token.text)]
+            sound = sound_key(token.text, token.abjad)
+            if len(sound) >= 2:
+                keys.append("k" + sound)
+            lists = [p for k in keys if (p := self._postings.get(k)) is not None]
+            if lists:
+                df = max(len(p) for p in lists)
+                per_token.append((math.log((total + 1) / (df + 1)), lists))
+        if not per_token:
+            return np.empty(0, dtype=np.int64)
+        common = COMMON_POSTINGS * total
+        rare = [t for t in per_token if max(len(p) for p in t[1]) <= common]
+        chosen = rare or per_token
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for weight, lists in chosen:
+            found = np.unique(np.concatenate([np.frombuffer(p, dtype=np.uint32) for p in lists]))
+            ids.append(found)
+            weights.append(np.full(len(found), weight))
+        every = np.concatenate(ids)
+        slots, inverse = np.unique(every, return_inverse=True)
+        scores = np.bincount(inverse, weights=np.concatenate(weights))
+        if query.date_of_birth is not None:
+            years = np.frombuffer(self._years, dtype=np.int16)[slots]
+            scores = scores + YEAR_BONUS * (years == query.date_of_birth.year)
+        if len(slots) > SHORTLIST:
+            best = np.argpartition(-scores, SHORTLIST)[:SHORTLIST]
+            slots = slots[best]
+        return slots.astype(np.int64)
+
+    def search(self, query: PersonQuery, limit: int = 10) -> list[Candidate]:
+        """The candidates for ``query`` over the threshold, best first, at most ``limit``."""
+        found: list[Candidate] = []
+        for slot in self._blocked(query):
+            entry = self._entries[int(slot)]
+            if entry is None:
+                continue
+            candidate = score_person(query, entry.person, entry.names, entry.key)
+            if candidate is not None:
+                found.append(candidate)
+        found.sort(key=lambda c: (-c.score, c.key))
+        return found[:limit]
+
+    def search_many(self, queries: Sequence[PersonQuery], limit: int = 10) -> list[list[Candidate]]:
+        """:meth:`search` for each query, in order (a screening batch)."""
+        return [self.search(q, limit) for q in queries]
+
+    def keys(self) -> list[str]:
+        return list(self._slot)
