@@ -30,6 +30,7 @@ from policenet.hub.identity import OFFICER_HEADER, Identification
 from policenet.hub.keys import load_audit_key
 from policenet.hub.messages import MAX_SEALED_ATTACHMENT_BYTES, AttachmentShelf
 from policenet.hub.messages_api import router as messages_router
+from policenet.hub.persons_api import router as persons_router
 from policenet.hub.records_api import router as records_router
 from policenet.hub.retention import purge, remind
 from policenet.security.auditlog import AuditLog
@@ -99,6 +100,8 @@ def build_app(hub: HubContext) -> ASGIApp:
         log.info("travel documents index built: %d records", loaded)
         profiles = await asyncio.to_thread(hub.dna.load, hub.store)
         log.info("DNA index built: %d profiles", profiles)
+        persons = await asyncio.to_thread(hub.persons.load, hub.store)
+        log.info("persons index built: %d records", persons)
         settings = hub.settings
         async with running(
             # fresh tree heads while the log grows, so proofs have recent anchors
@@ -131,6 +134,7 @@ def build_app(hub: HubContext) -> ASGIApp:
     app.include_router(router)
     app.include_router(documents_router)
     app.include_router(dna_router)
+    app.include_router(persons_router)
     app.include_router(cases_router)
     app.include_router(records_router)
     app.include_router(messages_router)
@@ -140,6 +144,7 @@ def build_app(hub: HubContext) -> ASGIApp:
         large={
             "/v1/documents/load": hub.settings.max_load_bytes,
             "/v1/dna/load": hub.settings.max_load_bytes,
+            "/v1/persons/load": hub.settings.max_load_bytes,
             "/v1/attachments": MAX_SEALED_ATTACHMENT_BYTES,
         },
     )

@@ -14,6 +14,7 @@ from policenet.domain.registers import RegisterName
 from policenet.hub.ca import CertificateAuthority
 from policenet.hub.dna import DnaRegister
 from policenet.hub.documents import DocumentRegister
+from policenet.hub.persons import PersonRegister
 from policenet.security.auditlog import AuditLog
 from policenet.settings import HubSettings
 from policenet.store.ports import Store
@@ -59,6 +60,7 @@ class HubContext:
     bell: EventBell = field(default_factory=EventBell)
     documents: DocumentRegister = field(default_factory=DocumentRegister)
     dna: DnaRegister = field(default_factory=DnaRegister)
+    persons: PersonRegister = field(default_factory=PersonRegister)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     expiry_notice: dict[RegisterName, timedelta] = field(
         default_factory=lambda: {r: timedelta(days=183) for r in RegisterName}

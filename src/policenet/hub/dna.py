@@ -14,7 +14,6 @@ claimed for a mixture against a mixture.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -26,6 +25,7 @@ from policenet.errors import InvalidField
 from policenet.hub.caller import Caller
 from policenet.hub.cases import open_cases
 from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.hub.live import PayloadIndex
 from policenet.registers.dna.codec import from_payload
 from policenet.registers.dna.index import DnaCandidate, DnaIndex
 from policenet.registers.dna.kinship import Relationship, rank_candidates
@@ -39,7 +39,7 @@ from policenet.registers.dna.statistics import (
 )
 from policenet.registers.hits import Hit
 from policenet.security.auditlog import AuditLog
-from policenet.store.ports import Store, UnitOfWork
+from policenet.store.ports import UnitOfWork
 
 
 def weigh(probe: DnaProfile, record: DnaProfile, loci: tuple[str, ...]) -> StatisticResult | None:
@@ -89,49 +89,17 @@ def _plain_explanation(details: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-class DnaRegister:
+class DnaRegister(PayloadIndex[DnaProfile]):
     """The hub's DNA index over the store, safe to share between threads."""
+
+    register = REGISTER
 
     def __init__(self) -> None:
         self._index = DnaIndex()
-        self._seq = 0
-        self._lock = threading.Lock()
+        super().__init__(self._index)
 
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def load(self, store: Store, page: int = 20_000) -> int:
-        """Build the index from the store (at start); returns the number of profiles."""
-        with self._lock:
-            with store.unit_of_work() as uow:
-                self._seq = uow.records.last_change(REGISTER.value)
-            after = ""
-            while True:
-                with store.unit_of_work() as uow:
-                    keys = uow.records.keys(REGISTER.value, after, page)
-                    stored = uow.records.get_many(REGISTER.value, keys)
-                if not keys:
-                    break
-                self._index.add_many((k, from_payload(stored[k].payload)) for k in keys)
-                after = keys[-1]
-        with store.unit_of_work() as uow:
-            self.refresh(uow)
-        return len(self._index)
-
-    def refresh(self, uow: UnitOfWork) -> None:
-        """Apply the change feed since the last refresh to the index."""
-        with self._lock:
-            while changes := uow.records.changes(REGISTER.value, self._seq, 10_000):
-                current = uow.records.get_many(
-                    REGISTER.value, [c.key for c in changes if not c.removed]
-                )
-                for change in changes:
-                    stored = current.get(change.key)
-                    if change.removed or stored is None:
-                        self._index.remove(change.key)
-                    else:
-                        self._index.add(change.key, from_payload(stored.payload))
-                self._seq = changes[-1].seq
+    def decode(self, payload: Mapping[str, Any]) -> DnaProfile:
+        return from_payload(payload)
 
     def search(
         self,

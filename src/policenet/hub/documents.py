@@ -12,7 +12,6 @@ document; only the record's owner or the owner's NCB may change or remove it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -22,51 +21,39 @@ from policenet.domain.cases import DeadlinePolicy
 from policenet.hub.caller import Caller
 from policenet.hub.cases import open_cases
 from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.hub.live import LiveIndex
 from policenet.registers.documents.index import DocumentIndex, DocumentProbe
 from policenet.registers.documents.rules import DEFAULT_REVIEW, REGISTER, DocumentRules
 from policenet.registers.hits import Hit
 from policenet.security.auditlog import AuditLog
-from policenet.store.ports import Store, UnitOfWork
+from policenet.store.ports import RecordChange, UnitOfWork
 
 
-class DocumentRegister:
-    """The hub's travel documents index over the store, safe to share between threads."""
+class DocumentRegister(LiveIndex):
+    """The hub's travel documents index over the store, safe to share between threads.
+
+    The index needs only the records' keys (which name the document).
+    """
+
+    register = REGISTER
+    load_page = 50_000
 
     def __init__(self) -> None:
+        super().__init__()
         self._index = DocumentIndex()
-        self._seq = 0
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._index)
 
-    def load(self, store: Store, page: int = 50_000) -> int:
-        """Build the index from the store (at start); returns the number of records."""
-        with self._lock:
-            with store.unit_of_work() as uow:
-                self._seq = uow.records.last_change(REGISTER.value)
-            after = ""
-            while True:
-                with store.unit_of_work() as uow:
-                    keys = uow.records.keys(REGISTER.value, after, page)
-                if not keys:
-                    break
-                self._index.add_keys(keys)
-                after = keys[-1]
-        with store.unit_of_work() as uow:
-            self.refresh(uow)
-        return len(self._index)
+    def _load_keys(self, uow: UnitOfWork, keys: Sequence[str]) -> None:  # noqa: ARG002
+        self._index.add_keys(keys)
 
-    def refresh(self, uow: UnitOfWork) -> None:
-        """Apply the change feed since the last refresh to the index."""
-        with self._lock:
-            while changes := uow.records.changes(REGISTER.value, self._seq, 10_000):
-                for change in changes:
-                    if change.removed:
-                        self._index.remove(change.key)
-                    else:
-                        self._index.add_keys([change.key])
-                self._seq = changes[-1].seq
+    def _apply(self, uow: UnitOfWork, changes: Sequence[RecordChange]) -> None:  # noqa: ARG002
+        for change in changes:
+            if change.removed:
+                self._index.remove(change.key)
+            else:
+                self._index.add_keys([change.key])
 
     def search(self, probes: Sequence[DocumentProbe]) -> list[list[Any]]:
         with self._lock:

@@ -1,7 +1,9 @@
 """The hub's travel documents routes (under ``/v1/documents``).
 
 - ``POST /v1/documents/check``: up to 10,000 documents (numbers or pasted
-  MRZs) in one request, answered in the same order;
+  MRZs) in one request, answered in the same order; an answer also lists,
+  under ``persons``, the persons whose records name the document (for a
+  caller that may search the persons register);
 - ``POST /v1/documents/records``: up to 10,000 rows reported (put or remove) in
   one JSON request;
 - ``POST /v1/documents/load``: a stream of NDJSON rows of any length (a bulk
@@ -52,8 +54,11 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
             else "live"
         )
         found = hub.documents.check(uow, hub.audit, who, probes, now, hub.deadlines, source=source)
-    for position, hits in zip(positions, found, strict=True):
+        persons = hub.persons.linked(uow, hub.audit, who, probes, now, hub.deadlines)
+    for position, hits, linked in zip(positions, found, persons, strict=True):
         answers[position]["hits"] = [h.to_json() for h in hits]
+        if linked:
+            answers[position]["persons"] = [h.to_json() for h in linked]
     return {"checked_at": now.isoformat(), "source": "live", "answers": answers}
 
 

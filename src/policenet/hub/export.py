@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from policenet.domain.access import is_owner_side
@@ -57,14 +57,24 @@ def own_records(store: Store, caller: Caller, register: RegisterName) -> Iterato
                 yield record
 
 
-def ndjson_lines(records: Iterator[StoredRecord]) -> Iterator[bytes]:
+Rows = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""How a register writes a stored payload as a load row (most store it as one already)."""
+
+
+def _as_stored(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    return payload
+
+
+def ndjson_lines(records: Iterator[StoredRecord], to_row: Rows = _as_stored) -> Iterator[bytes]:
     for stored in records:
-        row: dict[str, Any] = {**stored.payload}
+        row: dict[str, Any] = {**to_row(stored.payload)}
         row.update({k: v for k, v in _envelope_columns(stored).items() if v})
         yield json.dumps(row, ensure_ascii=False, sort_keys=True).encode() + b"\n"
 
 
-def csv_lines(records: Iterator[StoredRecord], fields: Sequence[str]) -> Iterator[bytes]:
+def csv_lines(
+    records: Iterator[StoredRecord], fields: Sequence[str], to_row: Rows = _as_stored
+) -> Iterator[bytes]:
     """CSV with a header of ``fields`` and the envelope columns."""
     header = [*fields, *ENVELOPE_FIELDS]
     buffer = io.StringIO()
@@ -74,6 +84,6 @@ def csv_lines(records: Iterator[StoredRecord], fields: Sequence[str]) -> Iterato
     for stored in records:
         buffer.seek(0)
         buffer.truncate()
-        values = {**stored.payload, **_envelope_columns(stored)}
+        values = {**to_row(stored.payload), **_envelope_columns(stored)}
         writer.writerow(["" if values.get(f) is None else values.get(f) for f in header])
         yield buffer.getvalue().encode()

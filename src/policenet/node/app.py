@@ -23,6 +23,7 @@ from policenet.node.messages import Messenger, Outbox
 from policenet.node.messages_api import router as messages_router
 from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
+from policenet.node.persons_api import router as persons_router
 from policenet.node.records_api import router as records_router
 from policenet.node.webhooks import WebhookForwarder, WebhookSubscriptions
 from policenet.node.webhooks_api import router as webhooks_router
@@ -131,6 +132,7 @@ def create_node(
     app.include_router(router)
     app.include_router(documents_router)
     app.include_router(dna_router)
+    app.include_router(persons_router)
     app.include_router(cases_router)
     app.include_router(messages_router)
     app.include_router(records_router)
@@ -147,6 +149,7 @@ def create_node(
         large={
             "/api/v1/documents/load": settings.max_load_bytes,
             "/api/v1/dna/load": settings.max_load_bytes,
+            "/api/v1/persons/load": settings.max_load_bytes,
             "/api/v1/uploads": MAX_ATTACHMENT_BYTES + 1,
         },
     )

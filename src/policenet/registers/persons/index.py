@@ -65,6 +65,10 @@ def token_keys(name: ParsedName) -> Iterator[str]:
             yield "k" + sound
 
 
+def _number(document_key: str) -> str:
+    return document_key.rsplit(":", 1)[-1]
+
+
 class PersonIndex:
     """Persons by name (see the module docstring)."""
 
@@ -73,7 +77,8 @@ class PersonIndex:
         self._entries: list[_Entry | None] = []
         self._years = array("h")
         self._postings: dict[str, array[int]] = {}
-        self._documents: dict[str, set[str]] = {}
+        self._documents: dict[str, set[tuple[str, str]]] = {}
+        """Document number -> (document key, person key) of the records that name it."""
         self._live = 0
 
     def __len__(self) -> int:
@@ -92,7 +97,7 @@ class PersonIndex:
         for its document links (a cancelled notice is not found by name)."""
         self.remove(key)
         for document in person.documents:
-            self._documents.setdefault(document, set()).add(key)
+            self._documents.setdefault(_number(document), set()).add((document, key))
         names = tuple(n.parsed() for n in person.names) if person.searchable else ()
         slot = len(self._entries)
         self._entries.append(_Entry(key, person, names))
@@ -118,15 +123,24 @@ class PersonIndex:
         self._live -= 1
         if entry is not None:
             for document in entry.person.documents:
-                keys = self._documents.get(document)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del self._documents[document]
+                links = self._documents.get(_number(document))
+                if links is not None:
+                    links.discard((document, key))
+                    if not links:
+                        del self._documents[_number(document)]
 
-    def linked(self, document_key: str) -> list[str]:
-        """Keys of the records that name the travel document ``document_key``."""
-        return sorted(self._documents.get(document_key, ()))
+    def linked(
+        self, number: str, issuing_state: str | None = None, document_type: str | None = None
+    ) -> list[str]:
+        """Keys of the records that name a travel document with this normalised ``number``
+        (and issuing state and type, where given)."""
+        found = set()
+        for document, key in self._documents.get(number, ()):
+            state, kind, _ = document.split(":", 2)
+            if issuing_state not in (None, state) or document_type not in (None, kind):
+                continue
+            found.add(key)
+        return sorted(found)
 
     def _blocked(self, query: PersonQuery) -> np.ndarray:
         total = max(len(self._entries), 1)

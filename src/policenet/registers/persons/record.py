@@ -259,7 +259,10 @@ def _names(raw: Mapping[str, str]) -> tuple[PersonName, ...]:
             if value:
                 parse_name(value, part, field)
         names.append(PersonName(whole, given, surname, patronymic))
-    for alias in split_list(raw.get("aliases")):
+    aliases = split_list(raw.get("aliases"))
+    if aliases and not names:
+        raise InvalidField("name", "is required when aliases are given (the main name first)")
+    for alias in aliases:
         parse_name(alias, field="aliases")
         names.append(PersonName(alias, alias=True))
     if len(names) > MAX_NAMES:

@@ -1,0 +1,132 @@
+"""The persons register at the hub: notices, diffusions and watchlists, searched by name.
+
+A search is one or more :class:`PersonQuery` (a screening batch is many);
+each query's candidates go through the access decision like every
+register's (a diffusion not addressed to the caller's country is invisible;
+a reference-only notice shows its reference and "contact your NCB"), the
+enquiry is audited with every hit, and each hit on another member's record
+opens or joins a follow-up case between the NCBs.
+
+A travel document check also asks this register for the persons whose
+records name the document (:meth:`PersonRegister.linked`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from policenet.domain.cases import DeadlinePolicy
+from policenet.hub.caller import Caller
+from policenet.hub.cases import open_cases
+from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.hub.live import PayloadIndex
+from policenet.registers.base import Candidate, MatchStrength
+from policenet.registers.documents.index import DocumentProbe
+from policenet.registers.hits import Hit
+from policenet.registers.persons.codec import from_payload
+from policenet.registers.persons.index import PersonIndex
+from policenet.registers.persons.record import Person
+from policenet.registers.persons.rules import REGISTER, PersonRules
+from policenet.registers.persons.scoring import PersonQuery
+from policenet.security.auditlog import AuditLog
+from policenet.store.ports import UnitOfWork
+
+MAX_SCREENING = 1_000
+"""Names in one screening batch (a passenger list)."""
+
+
+class PersonRegister(PayloadIndex[Person]):
+    """The hub's persons index over the store, safe to share between threads."""
+
+    register = REGISTER
+
+    def __init__(self) -> None:
+        self._index = PersonIndex()
+        super().__init__(self._index)
+
+    def decode(self, payload: Mapping[str, Any]) -> Person:
+        return from_payload(payload)
+
+    def _answer(
+        self,
+        uow: UnitOfWork,
+        audit: AuditLog,
+        caller: Caller,
+        found: list[list[Candidate]],
+        probes: int,
+        now: datetime,
+        policy: DeadlinePolicy,
+        source: str,
+    ) -> list[list[Hit]]:
+        answers = resolve(uow, caller.member, REGISTER, found, now)
+        record_enquiry(uow, audit, caller, REGISTER, probes, answers, now, source=source)
+        hits = [h for answer in answers for h in answer]
+        numbers = open_cases(uow, audit, caller, REGISTER, hits, now, policy) if hits else {}
+        return [[replace(h, case=numbers.get(h.key)) for h in answer] for answer in answers]
+
+    def search(
+        self,
+        uow: UnitOfWork,
+        audit: AuditLog,
+        caller: Caller,
+        queries: Sequence[PersonQuery],
+        now: datetime,
+        policy: DeadlinePolicy,
+        *,
+        limit: int = 10,
+        source: str = "live",
+    ) -> list[list[Hit]]:
+        """Search each query for ``caller``: hits in query order, audited, cases opened."""
+        require_register(caller.member, REGISTER)
+        self.refresh(uow)
+        with self._lock:
+            found = self._index.search_many(queries, limit)
+        return self._answer(uow, audit, caller, found, len(queries), now, policy, source)
+
+    def linked(
+        self,
+        uow: UnitOfWork,
+        audit: AuditLog,
+        caller: Caller,
+        probes: Sequence[DocumentProbe],
+        now: datetime,
+        policy: DeadlinePolicy,
+    ) -> list[list[Hit]]:
+        """The persons whose records name each checked document, as hits the caller may see.
+
+        Nothing (and no audit entry) for a member without the persons register
+        or when no record names any of the documents; otherwise audited as a
+        persons enquiry whose source is the document check.
+        """
+        empty: list[list[Hit]] = [[] for _ in probes]
+        if REGISTER not in caller.member.registers:
+            return empty
+        self.refresh(uow)
+        with self._lock:
+            found = [
+                [
+                    Candidate(
+                        key=key,
+                        score=1.0,
+                        strength=MatchStrength.EXACT,
+                        explanation=(
+                            f"the record names the travel document {probe.number} checked",
+                        ),
+                    )
+                    for key in self._index.linked(
+                        probe.number,
+                        probe.issuing_state,
+                        probe.document_type.value if probe.document_type else None,
+                    )
+                ]
+                for probe in probes
+            ]
+        if not any(found):
+            return empty
+        return self._answer(uow, audit, caller, found, len(probes), now, policy, "document")
+
+
+__all__ = ["MAX_SCREENING", "REGISTER", "PersonRegister", "PersonRules"]
