@@ -7,13 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from policenet.cli.common import NodeDir, now, out
-from policenet.cli.documents import file_format, with_hub
+from policenet.cli.common import NodeDir, out
+from policenet.cli.reporting import export_file, load_file, with_hub
 from policenet.errors import InvalidInput
-from policenet.node.hubclient import HubClient
-from policenet.node.uploads import format_report, upload_file
 from policenet.registers.dna.rules import DnaRules
 
 app = typer.Typer(help="DNA profiles: bulk loads, searches, kinship.", no_args_is_help=True)
@@ -46,32 +43,9 @@ def load(
     officer: Officer = "node-admin",
 ) -> None:
     """Load profiles (one row each: reference, category, loci...); exit 1 if a row is refused."""
-    fmt_used = file_format(file, fmt)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"loading {file.name}", total=file.stat().st_size)
-        report = with_hub(
-            directory,
-            lambda hub: upload_file(
-                hub,
-                file,
-                fmt_used,
-                all_or_nothing=all_or_nothing,
-                today=now().date(),
-                officer=officer,
-                on_bytes=lambda n: progress.update(task, advance=n),
-                rules=DnaRules(),
-            ),
-        )
-    for line in format_report(report):
-        out(line)
-    if report.rejected_count:
-        raise typer.Exit(1)
+    load_file(
+        directory, file, fmt, all_or_nothing=all_or_nothing, officer=officer, rules=DnaRules()
+    )
 
 
 @app.command("search")
@@ -130,16 +104,4 @@ def export(
     officer: Officer = "node-admin",
 ) -> None:
     """Write this member's own profiles to a file, in the form `dna load` reads."""
-    if fmt not in ("csv", "ndjson"):
-        raise InvalidInput("--format must be csv or ndjson")
-
-    async def work(hub: HubClient) -> int:
-        written = 0
-        with save_to.open("wb") as sink:
-            async for chunk in hub.get_stream(f"/v1/dna/export?format={fmt}", officer=officer):
-                sink.write(chunk)
-                written += len(chunk)
-        return written
-
-    size = with_hub(directory, work)
-    out(f"{size} bytes written to {save_to}")
+    export_file(directory, save_to, fmt, officer=officer, register="dna")

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from policenet.cli.common import NodeDir, node_settings, now, out
+from policenet.cli.common import NodeDir, out
+from policenet.cli.reporting import load_file, with_hub
 from policenet.errors import InvalidInput
-from policenet.node.app import tunnel_to_hub
-from policenet.node.hubclient import HubClient
-from policenet.node.uploads import format_report, upload_file
-from policenet.registers.loading import LoadReport
+from policenet.registers.documents.rules import DocumentRules
 
 app = typer.Typer(help="Travel documents: bulk loads, reports and checks.", no_args_is_help=True)
 
@@ -24,26 +19,6 @@ Officer = Annotated[
     str, typer.Option(help="who the hub's audit log names as acting (an account name)")
 ]
 T = TypeVar("T")
-
-
-def with_hub(directory: Path, work: Callable[[HubClient], Awaitable[T]]) -> T:
-    settings = node_settings(directory)
-
-    async def run() -> T:
-        hub = tunnel_to_hub(settings)
-        try:
-            return await work(hub)
-        finally:
-            await hub.aclose()
-
-    return asyncio.run(run())
-
-
-def file_format(path: Path, given: str | None) -> Literal["csv", "ndjson"]:
-    fmt = given or {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}.get(path.suffix.lower())
-    if fmt not in ("csv", "ndjson"):
-        raise InvalidInput(f"cannot tell the format of {path.name}; give --format csv or ndjson")
-    return "csv" if fmt == "csv" else "ndjson"
 
 
 @app.command("load")
@@ -69,36 +44,9 @@ def load(
     while good rows land (or, with --all-or-nothing, nothing lands). Exit 1 if
     any row was rejected.
     """
-    fmt_used = file_format(file, fmt)
-    size = file.stat().st_size
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"loading {file.name}", total=size)
-
-        def advance(n: int) -> None:
-            progress.update(task, advance=n)
-
-        report: LoadReport = with_hub(
-            directory,
-            lambda hub: upload_file(
-                hub,
-                file,
-                fmt_used,
-                all_or_nothing=all_or_nothing,
-                today=now().date(),
-                officer=officer,
-                on_bytes=advance,
-            ),
-        )
-    for line in format_report(report):
-        out(line)
-    if report.rejected_count:
-        raise typer.Exit(1)
+    load_file(
+        directory, file, fmt, all_or_nothing=all_or_nothing, officer=officer, rules=DocumentRules()
+    )
 
 
 @app.command("remove")

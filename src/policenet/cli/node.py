@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from policenet.cli import dna, documents, followup, webhooks
+from policenet.cli import dna, documents, followup, persons, webhooks
 from policenet.cli.common import NodeDir, node_settings, now, out, setup_logging
 from policenet.domain.officers import Role
 from policenet.node.app import officer_directory
@@ -26,6 +26,7 @@ tokens = typer.Typer(help="API tokens for national systems.", no_args_is_help=Tr
 app.add_typer(users, name="user")
 app.add_typer(documents.app, name="documents")
 app.add_typer(dna.app, name="dna")
+app.add_typer(persons.app, name="persons")
 app.add_typer(followup.cases, name="cases")
 app.add_typer(followup.messages, name="messages")
 app.add_typer(followup.records, name="records")

@@ -150,7 +150,7 @@ _DOCUMENT = re.compile(
 _YEAR_RANGE = re.compile(r"(\d{4})\s*(?:to|-)\s*(\d{4})")
 _DAY_MONTH_YEAR = re.compile(r"(?:(\d{1,2})\s+)?(?:([A-Za-z]{3,9})\.?\s+)?(\d{4})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_QUOTES = "'\"‘’“”"  # noqa: RUF001 (typographic quotes are quotes here)
+_QUOTES = "'\"‘’“”"
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,4 +488,3 @@ def _remarks_text(fields: list[str], programs: str, title: str, rest: list[str])
     if len(text) > MAX_TEXT_CHARS:
         text = text[: MAX_TEXT_CHARS - 1].rstrip() + "…"
     return text
-
