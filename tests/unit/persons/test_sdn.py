@@ -80,10 +80,10 @@ def test_a_suffix_after_a_second_comma_ends_the_name() -> None:
     assert row["surname"] == "DELOS REYES"
 
 
-def test_a_surname_the_name_parser_reads_as_a_title_leaves_the_name_whole() -> None:
-    row = one(sdn_line(6, "HE, Daniel Y.", ""))
-    assert row["name"] == "Daniel Y. HE"
-    assert row["surname"] == row["given_names"] == ""
+def test_a_surname_that_is_also_a_title_word_is_kept_as_the_surname() -> None:
+    row = one(sdn_line(6, "SHEIKH, Daniel Y.", ""))
+    assert row["name"] == "Daniel Y. SHEIKH"
+    assert (row["surname"], row["given_names"]) == ("SHEIKH", "Daniel Y.")
     validate(row, TODAY)
 
 
@@ -281,7 +281,7 @@ def test_bad_lines_are_reported_with_their_line_and_the_rest_still_load() -> Non
         sdn_line(3, "", ""),
         sdn_line(4, "DOE, Jane", "DOB garbage; DOB 99 Xyz 1960; alt. DOB 1970"),
         'x5,"DOE, Jim","individual","SDGT",-0- ,' + VESSEL_COLUMNS + ",-0- \r\n",
-        sdn_line(6, "Dr., Mr.", ""),
+        sdn_line(6, "., ;", ""),
         "\x1a",
         "\r\n",
     ]

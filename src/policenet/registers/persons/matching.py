@@ -117,6 +117,16 @@ def _syllabic(token: Token) -> str | None:
     return next((s for s in _SYLLABIC if name.startswith(s)), None)
 
 
+def _other_roles(a: Token, b: Token) -> bool:
+    """A father's name against the person's own (Salman bin Muhammad, Muhammad bin Salman):
+    the same names in other roles are another person."""
+    return (
+        Part.UNKNOWN not in (a.part, b.part)
+        and Part.PATRONYMIC in (a.part, b.part)
+        and a.part is not b.part
+    )
+
+
 def _compare(a: Token, b: Token) -> TokenMatch:
     match = compare_tokens(a.text, b.text, a.abjad or b.abjad)
     script = _syllabic(a)
@@ -124,13 +134,7 @@ def _compare(a: Token, b: Token) -> TokenMatch:
         match = compare_characters(a.original, b.original, match)
     if match.how is NO_MATCH.how:
         return match
-    if (
-        Part.UNKNOWN not in (a.part, b.part)
-        and Part.PATRONYMIC in (a.part, b.part)
-        and a.part is not b.part
-    ):
-        # a father's name against the person's own (Salman bin Muhammad, Muhammad bin
-        # Salman): the same names in other roles are another person
+    if _other_roles(a, b):
         return NO_MATCH
     if a.role is not b.role and match.how not in (How.EXACT, How.SPELLING):
         return NO_MATCH  # a particle ("al") is not a short name ("Ali")
@@ -145,8 +149,12 @@ def _joined(
         run = many[start : start + width]
         if len(run) < width or len(one.text) < 5:
             return
+        if any(_other_roles(one, t) for t in run):
+            continue
         joined = compare_tokens(one.text, "".join(t.text for t in run))
-        if joined.how in (How.EXACT, How.SPELLING, How.TYPO):
+        if joined.how in (How.EXACT, How.SPELLING) or (
+            joined.how is How.TYPO and joined.edits <= 1
+        ):
             yield run, TokenMatch(SIMILARITY[How.JOINED], How.JOINED)
 
 

@@ -21,7 +21,9 @@ additions where a table alone goes wrong:
 
 Contract: :func:`parse_name` either returns a name with at least one name
 token, or raises :class:`~policenet.errors.InvalidField` naming the field and
-why (empty, over :data:`MAX_NAME_CHARS`, nothing left but titles). Control
+why (empty, over :data:`MAX_NAME_CHARS` or :data:`MAX_TOKENS`, no letters).
+A name of nothing but titles or particles keeps them as its names (Sheikh
+and Hajji are surnames too). Control
 characters are treated as spaces; mixed scripts are allowed (each run is
 transliterated by its own script).
 """
@@ -102,7 +104,7 @@ TITLES = _vocabulary(
     sheikh shaikh sheik shaykh hajji haji hadji mullah mulla maulana maulvi mawlawi moulavi
     imam ayatollah hojatoleslam emir amir general gen colonel col major maj captain capt
     lieutenant lt sergeant sgt admiral president minister senator judge hon honourable
-    honorable his her excellency he king queen prince princess"""
+    honorable excellency king queen prince princess"""
 )
 """Titles and honorifics: dropped from names (the explanation says so)."""
 
@@ -321,21 +323,26 @@ def parse_name(text: str, part: Part = Part.UNKNOWN, field: str = "name") -> Par
 def _parse(text: str, part: Part, field: str) -> ParsedName:
     runs = _runs(_APOSTROPHES.sub("", text))
     tokens: list[Token] = []
+    dropped: list[Token] = []
     for script, chunk in runs:
         if script == "Common":
             continue
         for word, original, abjad in _words(script, chunk):
             if word in TITLES or word in LEGAL_FORMS:
+                dropped.append(Token(word, part, Role.NAME, original, abjad))
                 continue
             if word in PARTICLES:
                 tokens.append(Token(word, part, Role.PARTICLE, original, abjad))
                 continue
             tokens.append(Token(word, part, Role.NAME, original, abjad))
     if not any(t.role is Role.NAME for t in tokens):
-        if tokens:  # only particles ("De La"): keep them as names rather than refuse
+        # nothing but particles or titles: they are the name ("De La", a surname "Sheikh")
+        if dropped and not tokens:
+            tokens = dropped
+        elif tokens:
             tokens = [Token(t.text, t.part, Role.NAME, t.original, t.abjad) for t in tokens]
         else:
-            raise InvalidField(field, f"{text!r} has no name in it (only titles or punctuation)")
+            raise InvalidField(field, f"{text!r} has no name in it (only punctuation)")
     if len(tokens) > MAX_TOKENS:
         raise InvalidField(field, f"has {len(tokens)} words; a name has at most {MAX_TOKENS}")
     if part is Part.UNKNOWN:

@@ -189,10 +189,11 @@ def compare_tokens(a: str, b: str, abjad: bool = False) -> TokenMatch:
     shorter = min(len(ka), len(kb))
     edits = min(OSA.distance(a, b), OSA.distance(ka, kb))
     allowed = allowed_edits(min(len(a), len(b)))
-    if edits <= allowed:
-        return TokenMatch(SIMILARITY[How.TYPO] - 0.05 * (edits - 1), How.TYPO, edits)
     sa, sb = sound_key(a, abjad), sound_key(b, abjad)
-    if sa and sa == sb and (abjad or (len(sa) >= 3 and shorter >= 4)):
+    sounds_alike = bool(sa) and sa == sb and (abjad or (len(sa) >= 3 and shorter >= 4))
+    if edits == 1 or (edits <= allowed and not sounds_alike):
+        return TokenMatch(SIMILARITY[How.TYPO] - 0.05 * (edits - 1), How.TYPO, edits)
+    if sounds_alike:
         return TokenMatch(SIMILARITY[How.PHONETIC], How.PHONETIC)
     if abjad and sa and _DOUBLE.sub(r"\1", sa) == _DOUBLE.sub(r"\1", sb):
         # a doubled consonant is one letter with a mark that transliteration drops (Muammar)
