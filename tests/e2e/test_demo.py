@@ -28,6 +28,8 @@ def test_demo_once_runs_the_script_and_exits_zero(tmp_path: Path) -> None:
         "may now search documents, persons",
         "after revocation",
         "signature verified",
+        "HIT red notice FR-2026-RN-0117 owned by NCB Lyon",
+        "'Kareem' ~ 'Karim': spelling variant",
     ):
         assert shown in result.stdout, shown
 

@@ -44,7 +44,7 @@ def demo(
         if not report.ok:
             raise DemoFailure("audit verify found problems: " + "; ".join(report.problems))
         out(
-            f"11. policenet audit verify: {report.entries} entries, {report.tree_heads} signed "
+            f"12. policenet audit verify: {report.entries} entries, {report.tree_heads} signed "
             "tree heads, all consistent"
         )
         out("demo script passed")

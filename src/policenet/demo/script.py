@@ -340,9 +340,55 @@ def step_dna(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     )
 
 
+RED_NOTICE = {
+    "reference": "FR-2026-RN-0117",
+    "kind": "red",
+    "given_names": "Karim",
+    "surname": "Benhaddou",
+    "aliases": "كريم بن حدو",
+    "dates_of_birth": "1984-03-17",
+    "nationalities": "FR;MA",
+    "sex": "M",
+    "charges": "armed robbery; attempted murder (Code pénal art. 311-8, 221-1)",
+    "authority": "Tribunal judiciaire de Lyon, juge d'instruction",
+}
+"""NCB Lyon's red notice in the demo (a made-up person)."""
+
+
+def step_persons(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
+    say(
+        "8. Persons: NCB Lyon issues a red notice on Karim Benhaddou (with his name in Arabic "
+        "script); at JFK an NYPD detective checks a traveller whose passport reads "
+        "'Kareem BEN HADDOU', born 1984, and gets the hit with its explanation:"
+    )
+    lyon, nypd = sessions.at("lyon"), sessions.at("nypd")
+    loaded = lyon.post("/api/v1/persons/records", {"rows": [RED_NOTICE]})
+    expect(loaded["added"] == 1, f"the red notice was not loaded: {loaded}")
+    answer = nypd.post(
+        "/api/v1/persons/search", {"name": "Kareem BEN HADDOU", "date_of_birth": "1984"}
+    )
+    hits = answer["hits"]
+    expect(len(hits) == 1, f"expected one hit on the red notice, got {answer}")
+    hit = hits[0]
+    expect(hit["key"] == RED_NOTICE["reference"], f"the hit is not the red notice: {hit}")
+    expect(bool(hit["case"]), "the hit should open a case with NCB Lyon")
+    record = hit["record"]
+    say(
+        f"     HIT {record['kind']} notice {hit['key']} owned by {hit['owner_name']}: "
+        f"score {hit['score']:.2f} ({hit['strength']}); wanted for {record['charges']}"
+    )
+    for line in hit["explanation"]:
+        say(f"       - {line}")
+    case = lyon.get(f"/api/v1/cases/{hit['case']}")
+    say(
+        f"     case {case['number']} opened between {case['enquirer_ncb']} and "
+        f"{case['owner_ncb']}; NCB Lyon sees it in its case list"
+    )
+
+
 def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "8. The link to the hub goes down: the Met's node answers from its signed offline "
+        "9. The link to the hub goes down: the Met's node answers from its signed offline "
         "copy and says how old it is; when the hub is back the hit is re-checked live:"
     )
     met = sessions.at("met")
@@ -378,7 +424,7 @@ def step_offline(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "9. A key is lost: the hub administrator revokes the member, and the hub refuses it "
+        "10. A key is lost: the hub administrator revokes the member, and the hub refuses it "
         "without a restart:"
     )
     settings = network.hub_settings()
@@ -428,7 +474,7 @@ def step_revocation(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
 
 def step_audit(network: DemoNetwork, sessions: Sessions, say: Say) -> None:
     say(
-        "10. Every request is in the hub's audit log; the Met's node checks a signed tree head "
+        "11. Every request is in the hub's audit log; the Met's node checks a signed tree head "
         "and an inclusion proof itself:"
     )
     met = sessions.at("met")
@@ -452,6 +498,7 @@ STEPS: tuple[Step, ...] = (
     step_border_check,
     step_follow_up,
     step_dna,
+    step_persons,
     step_offline,
     step_revocation,
     step_audit,

@@ -116,7 +116,7 @@ LEGAL_FORMS = _vocabulary(
 """Legal forms of companies: noise in a person's name (a record "John Doe LLC")."""
 
 PARTICLES = _vocabulary(
-    """al el ul ur ud ad as an at az ibn bin bint ben ould abu um von van der den de del
+    """al el ul ur ud ad as an at az ibn bin bn bint ben ould abu um von van der den de del
     della dela la le les di da du dos das do y e zu ter ten st"""
 )
 """Particles: kept and compared, but a missing or extra one costs little."""
@@ -353,16 +353,16 @@ def _parse(text: str, part: Part, field: str) -> ParsedName:
 def _mark_parts(tokens: list[Token]) -> list[Token]:
     """Mark the parts that a name's own shape tells: a patronymic by its ending (in a name of
     three parts or more: "Lukashevich" alone is a surname), and in an Arabic nasab the given
-    name first and the father's name after bin, ibn, ben or ould."""
+    name first and the father's name after bin, ibn, ben or ould, unless it is the last
+    name of all ("Karim Ben Haddou": Ben Haddou is the family name)."""
     names = [t for t in tokens if t.role is Role.NAME]
     marked = list(tokens)
     nasab = any(t.text in _NASAB for t in tokens[1:-1])
     for i, token in enumerate(tokens):
         if token.role is not Role.NAME:
             continue
-        if (len(names) >= 3 and len(token.text) > 6 and _PATRONYMIC.search(token.text)) or (
-            nasab and i > 0 and tokens[i - 1].text in _NASAB
-        ):
+        fathers = nasab and i > 0 and tokens[i - 1].text in _NASAB and token is not names[-1]
+        if fathers or (len(names) >= 3 and len(token.text) > 6 and _PATRONYMIC.search(token.text)):
             marked[i] = replace(token, part=Part.PATRONYMIC)
         elif nasab and token is names[0]:
             marked[i] = replace(token, part=Part.GIVEN)
