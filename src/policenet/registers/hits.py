@@ -46,7 +46,11 @@ class Hit:
     def advice(self) -> str:
         who = f"{self.owner_name} ({self.owner_country or 'the General Secretariat'})"
         if self.strength is MatchStrength.POSSIBLE:
-            first = "Possible hit only: compare the document with the register before acting."
+            compare = {
+                RegisterName.PERSONS: "the person's details with the record",
+                RegisterName.DNA: "the profiles through your NCB",
+            }.get(self.register, "the document with the register")
+            first = f"Possible hit only: compare {compare} before acting."
         else:
             first = "Hit."
         if self.offline:
