@@ -59,9 +59,7 @@ def report(
     return answer
 
 
-def search(
-    client: TestClient, world: HubWorld, member: str = MET, **query: Any
-) -> httpx.Response:
+def search(client: TestClient, world: HubWorld, member: str = MET, **query: Any) -> httpx.Response:
     return client.post(SEARCH, json=query, headers=world.as_member(member, officer="ds.khan"))
 
 

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from policenet.clock import utc_now
 from policenet.domain.officers import LockoutPolicy
+from policenet.node import ui
 from policenet.node.api import router
 from policenet.node.cases_api import router as cases_router
 from policenet.node.context import NodeContext
@@ -25,6 +26,7 @@ from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
 from policenet.node.persons_api import router as persons_router
 from policenet.node.records_api import router as records_router
+from policenet.node.ui.web import SecurityHeaders
 from policenet.node.webhooks import WebhookForwarder, WebhookSubscriptions
 from policenet.node.webhooks_api import router as webhooks_router
 from policenet.security.passwords import DEFAULT_ARGON2, Argon2Params
@@ -137,19 +139,23 @@ def create_node(
     app.include_router(messages_router)
     app.include_router(records_router)
     app.include_router(webhooks_router)
+    ui.install(app)
 
     @app.get("/health")
     async def health() -> dict[str, object]:
         """Liveness for the operator's monitoring; says whether the hub is connected."""
         return {"status": "ok", "hub_connected": context.follower.state.connected}
 
-    return context, BodySizeLimit(
-        app,
-        settings.max_request_bytes,
-        large={
-            "/api/v1/documents/load": settings.max_load_bytes,
-            "/api/v1/dna/load": settings.max_load_bytes,
-            "/api/v1/persons/load": settings.max_load_bytes,
-            "/api/v1/uploads": MAX_ATTACHMENT_BYTES + 1,
-        },
+    return context, SecurityHeaders(
+        BodySizeLimit(
+            app,
+            settings.max_request_bytes,
+            large={
+                "/api/v1/documents/load": settings.max_load_bytes,
+                "/api/v1/dna/load": settings.max_load_bytes,
+                "/api/v1/persons/load": settings.max_load_bytes,
+                "/api/v1/uploads": MAX_ATTACHMENT_BYTES + 1,
+                "/ui/cases/*": MAX_ATTACHMENT_BYTES + 64 * 1024,
+            },
+        )
     )

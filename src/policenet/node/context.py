@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient
@@ -29,3 +30,5 @@ class NodeContext:
     forwarder: WebhookForwarder
     copy: OfflineCopy | None = None
     """The offline copy of travel documents (None when the settings turn it off)."""
+    scope_cache: dict[str, Any] = field(default_factory=dict)
+    """The member's registers as the hub last gave them, for the web UI's menus."""

@@ -30,9 +30,15 @@ def policenet_error_response(exc: PolicenetError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
 
 
-def internal_error_response(exc: BaseException) -> JSONResponse:
+def internal_reference(exc: BaseException) -> str:
+    """Log ``exc`` with its traceback under a new reference, and return the reference."""
     reference = secrets.token_hex(6)
     log.error("internal error %s", reference, exc_info=exc)
+    return reference
+
+
+def internal_error_response(exc: BaseException) -> JSONResponse:
+    reference = internal_reference(exc)
     return JSONResponse(
         error_body("internal", f"internal error; quote reference {reference} to the operator"),
         status_code=500,

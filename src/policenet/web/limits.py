@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,20 +22,31 @@ class BodySizeLimit:
         self.default_limit = limit
         self.large = large or {}
 
+    def _limit(self, path: str) -> int:
+        """The path's own limit; a ``large`` key ending in ``*`` is a prefix."""
+        if path in self.large:
+            return self.large[path]
+        for key, limit in self.large.items():
+            if key.endswith("*") and path.startswith(key[:-1]):
+                return limit
+        return self.default_limit
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.large.get(str(scope.get("path", "")), self.default_limit)
+        path = str(scope.get("path", ""))
+        limit = self._limit(path)
+        html = path.startswith(HTML_PREFIX)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _reply(send, 400, "invalid_input", "Content-Length is not a number")
+                    await _reply(send, 400, "invalid_input", "Content-Length is not a number", html)
                     return
                 if declared > limit:
-                    await _reply(send, 413, "too_large", _message(limit))
+                    await _reply(send, 413, "too_large", _message(limit), html)
                     return
         seen = 0
         exceeded = False
@@ -59,27 +71,36 @@ class BodySizeLimit:
                 await send(message)
             elif not replied:
                 replied = True
-                await _reply(send, 413, "too_large", _message(limit))
+                await _reply(send, 413, "too_large", _message(limit), html)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
         except TooLarge:
             if not replied:
-                await _reply(send, 413, "too_large", _message(limit))
+                await _reply(send, 413, "too_large", _message(limit), html)
+
+
+HTML_PREFIX = "/ui"
+"""Paths answered to browsers (the node's web UI): errors here are pages."""
 
 
 def _message(limit: int) -> str:
     return f"request body is larger than the limit of {limit} bytes"
 
 
-async def _reply(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message)).encode()
+async def _reply(send: Send, status: int, code: str, message: str, html: bool = False) -> None:
+    if html:
+        # a person at a browser: a page that says what happened, not JSON
+        page = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(message)}</p>"
+        body, kind = page.encode(), b"text/html; charset=utf-8"
+    else:
+        body, kind = json.dumps(error_body(code, message)).encode(), b"application/json"
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", kind),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
