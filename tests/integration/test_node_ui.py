@@ -41,7 +41,15 @@ CASE = {
     "note": "",
     "escalated": False,
     "hit": {"strength": "exact", "access": "full", "explanation": ["number matches"]},
-    "timeline": [{"time": "2026-11-29T09:00:00+00:00", "action": "case.open"}],
+    "timeline": [
+        {
+            "at": "2026-11-29T09:00:00+00:00",
+            "actor": "gb-metropolitan-police",
+            "officer": "pc.smith",
+            "action": "opened",
+            "detail": {},
+        }
+    ],
 }
 
 

@@ -51,13 +51,16 @@ def demo(
         if once:
             return
         out("")
-        out("The network keeps running. Nodes (API at /api/v1, log in with POST /api/v1/login):")
+        out("The network keeps running. Open a node's web UI in a browser (each node has its")
+        out("own self-signed certificate: accept it), or call its API at /api/v1:")
         for login in network.logins:
             out(
-                f"  {login.node:<11} {login.url:<24} {login.username:<11} role {login.role:<9} "
-                f"2FA secret {login.totp_secret}"
+                f"  {login.node:<11} {login.url + '/ui/':<28} {login.username:<11} "
+                f"role {login.role:<9} 2FA secret {login.totp_secret}"
             )
-        out(f"  password for all: {DEMO_PASSWORD}; one-time codes from the secret (RFC 6238)")
+        out(f"  password for all: {DEMO_PASSWORD}; one-time codes from the secret (RFC 6238),")
+        out("  e.g. with: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('<secret>').now())\"")
+        out("  NCB London's inbox and the Met officer's search side by side show a hit live.")
         out(f"  logins are also in {network.root / 'logins.json'}; Ctrl-C stops everything")
         while True:
             time.sleep(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -39,7 +40,9 @@ SCOPE_TTL_SECONDS = 30.0
 
 
 async def page_of(request: Request, node: NodeDep) -> Page:
-    return await current_page(request, node)
+    page = await current_page(request, node)
+    registers = await registers_of(node, page)
+    return replace(page, registers=None if registers is None else tuple(registers))
 
 
 PageDep = Annotated[Page, Depends(page_of)]
@@ -162,12 +165,11 @@ async def choose_language(request: Request) -> RedirectResponse:
 
 @router.get("/")
 async def home(request: Request, node: NodeDep, page: PageDep) -> HTMLResponse:
-    registers = await registers_of(node, page)
     return render(
         request,
         "home.html",
         {
-            "registers": registers,
+            "registers": page.registers,
             "hub": node.follower.state.as_dict(),
             "copy": node.copy.status() if node.copy else None,
         },

@@ -96,6 +96,11 @@ class Page:
     officer: Officer
     session: OfficerSession
     token: str
+    registers: tuple[str, ...] | None = None
+    """The registers this member may search, as the hub last said (None: not known now)."""
+
+    def may_search(self, register: str) -> bool:
+        return self.registers is None or register in self.registers
 
     @property
     def user(self) -> NodeUser:
