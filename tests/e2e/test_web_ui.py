@@ -5,7 +5,10 @@ story: NCB Washington has reported a passport stolen; NCB London's operator
 has the case inbox open; PC Smith of the Metropolitan Police logs in with
 password and one-time code, checks the passport and sees the hit; London's
 inbox shows the new case without a reload; NCB Washington's operator opens
-the case and confirms the hit; an NYPD detective, whose NCB took the persons
+the case and confirms the hit; NCB London sends a sealed message with a
+report attached, which Washington reads (signature verified) and downloads;
+with the hub down, the Met's check is answered from the node's offline copy
+under a banner giving its age; an NYPD detective, whose NCB took the persons
 register out of the NYPD's scope, does not see it; five wrong codes lock an
 account. Screenshots of the main pages are saved in ``test-artifacts/web-ui``.
 
@@ -46,6 +49,7 @@ CHROMIUM_ARGS = [
 ]
 
 Login = Callable[..., httpx.Client]
+REPORT = b"Seizure report: passport USA 561204317 seized at Heathrow T5.\n"
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +161,29 @@ def test_a_hit_reaches_the_ncb_inbox_live_and_is_confirmed_in_the_browser(
     assert owner.locator("#case-state").inner_text().startswith("confirmed")
     shot(owner, "case-confirmed")
 
+    # NCB London sends a sealed message with the seizure report; Washington reads it
+    london.goto(f"{officer_of(running, 'london').url}/ui/cases/{number}")
+    london.get_by_label("Form", exact=True).select_option("action-taken")
+    london.locator("#field-action-taken-action").select_option("document-seized")
+    london.locator("#field-action-taken-place").fill("London Heathrow T5")
+    london.get_by_label("Text", exact=True).fill(
+        "Passport seized at Heathrow T5; holder interviewed."
+    )
+    london.get_by_label("Attachment").set_input_files(
+        files=[{"name": "seizure-report.txt", "mimeType": "text/plain", "buffer": REPORT}]
+    )
+    london.get_by_role("button", name="Seal and send").click()
+    london.wait_for_selector("text=The message was sealed and sent.")
+    owner.reload()
+    message = owner.locator("li.message").first
+    assert "signature verified" in message.inner_text()
+    assert "Passport seized at Heathrow T5" in message.inner_text()
+    assert "document seized" in message.inner_text()
+    with owner.expect_download() as download:
+        message.get_by_role("link", name="seizure-report.txt").click()
+    assert Path(download.value.path()).read_bytes() == REPORT
+    shot(owner, "case-message")
+
     # the NYPD no longer has the persons register: no menu entry, and the hub refuses
     nypd = open_tab(chromium)
     log_in(nypd, running, "nypd")
@@ -176,3 +203,16 @@ def test_a_hit_reaches_the_ncb_inbox_live_and_is_confirmed_in_the_browser(
         lyon.wait_for_selector("#login-reason")
     assert "account locked until" in lyon.locator("#login-reason").inner_text()
     shot(lyon, "locked")
+
+    # the hub goes down: the Met's check is answered from the offline copy, with its age
+    running.processes["hub"].terminate()
+    running.processes["hub"].wait(timeout=15)
+    met.get_by_role("link", name="Travel documents").first.click()
+    met.get_by_label("Document number").fill(STOLEN_PASSPORT)
+    met.get_by_label("Issuing state").fill("USA")
+    met.get_by_role("button", name="Check").click()
+    banner = met.locator("#offline-banner")
+    banner.wait_for()
+    assert "offline copy" in banner.inner_text()
+    assert "HIT" in met.locator("article.hit").inner_text()
+    shot(met, "documents-offline")

@@ -10,6 +10,7 @@ import pytest
 from policenet.domain.cases import CaseState, RejectionReason
 from policenet.domain.officers import Role
 from policenet.domain.registers import RegisterName
+from policenet.node.messages import ACTIONS, FORMS
 from policenet.node.ui import i18n
 from policenet.node.ui.casework import MESSAGE_KINDS
 from policenet.registers.documents.record import DocumentType
@@ -61,6 +62,8 @@ def test_every_literal_key_used_is_in_the_catalogue() -> None:
         ("notice.", [k.value for k in NoticeKind]),
         ("sex.", [s.value for s in Sex]),
         ("kind.", list(MESSAGE_KINDS)),
+        ("action.", list(ACTIONS)),
+        ("field.", sorted({f for fields in FORMS.values() for f in fields})),
         ("access.", ["full", "reference-only"]),
         ("hit.strength_", ["exact", "possible"]),
         ("admin.", ["enable", "disable", "unlock", "reset-second-factor"]),

@@ -15,6 +15,7 @@ from policenet.domain.registers import RegisterName
 from policenet.errors import InvalidField, TooLarge
 from policenet.node import api, cases_api, messages_api, records_api
 from policenet.node.auth import NodeDep
+from policenet.node.messages import ACTIONS, FORMS
 from policenet.node.ui.pages import PageDep, forget_scope
 from policenet.node.ui.web import (
     PREFIX,
@@ -43,12 +44,8 @@ ATTACHMENT_TYPES = frozenset(
     }
 )
 """What an attachment may be: documents, photographs, scans, plain data, archives."""
-MESSAGE_KINDS = (
-    "free-text",
-    "request-for-information",
-    "hit-confirmation",
-    "action-taken",
-)
+MESSAGE_KINDS = tuple(FORMS)
+"""The message forms, as the node's messenger knows them."""
 
 
 def _remaining(deadline: str, now: datetime) -> int:
@@ -93,8 +90,10 @@ async def case_page(request: Request, number: str, node: NodeDep, page: PageDep)
         "moves": moves,
         "reasons": [r.value for r in RejectionReason],
         "kinds": MESSAGE_KINDS,
+        "forms": {k: v for k, v in FORMS.items() if v},
+        "actions": ACTIONS,
         "minutes_left": _remaining(case["deadline"], node.clock()),
-        "max_attachment_mb": MAX_ATTACHMENT_BYTES // 1_000_000,
+        "max_attachment_mb": MAX_ATTACHMENT_BYTES // (1 << 20),
         "notice": request.query_params.get("notice", "")[:200],
     }
     return render(request, "case.html", context, page=page)
@@ -138,7 +137,7 @@ async def _keep_attachment(node: NodeDep, upload: UploadFile) -> tuple[str, str]
                 if size > MAX_ATTACHMENT_BYTES:
                     raise TooLarge(
                         f"{name}: an attachment may be at most "
-                        f"{MAX_ATTACHMENT_BYTES // 1_000_000} MB"
+                        f"{MAX_ATTACHMENT_BYTES // (1 << 20)} MB"
                     )
                 sink.write(chunk)
     except BaseException:
@@ -158,15 +157,20 @@ async def send_message(request: Request, number: str, node: NodeDep, page: PageD
         require_csrf(page, form)
         text = form_text(form, "text", MAX_MESSAGE_CHARS)
         kind = form_text(form, "kind", 40) or "free-text"
+        fields = {
+            name: value
+            for name in FORMS.get(kind, ())
+            if (value := form_text(form, f"field-{kind}-{name}", MAX_NOTE_CHARS))
+        }
         upload = form.get("attachment")
         attachments = []
         if isinstance(upload, UploadFile) and upload.filename:
             upload_id, name = await _keep_attachment(node, upload)
             attachments.append(messages_api.Attachment(upload=upload_id, name=name))
-    if not text and not attachments:
+    if not text and not attachments and not fields:
         raise InvalidField("text", words.text("message.empty"))
     body = messages_api.NewMessage(
-        case=number, recipients=None, kind=kind, text=text, attachments=attachments
+        case=number, recipients=None, kind=kind, text=text, fields=fields, attachments=attachments
     )
     await messages_api.send(body, node, page.user)
     notice = quote(words.text("message.sent"))

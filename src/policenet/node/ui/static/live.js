@@ -1,6 +1,7 @@
 // policenet node UI: small progressive enhancements. Every page works without this file.
 // - the case inbox refreshes itself when the node hears of a case event (Server-Sent Events);
-// - deadline countdowns tick every 30 seconds.
+// - deadline countdowns tick every 30 seconds;
+// - a message form shows only the fields of the form chosen.
 (function () {
   "use strict";
 
@@ -43,8 +44,20 @@
     });
   }
 
+  function formFields(select) {
+    function show() {
+      document.querySelectorAll("fieldset[data-form]").forEach(function (set) {
+        set.hidden = set.getAttribute("data-form") !== select.value;
+      });
+    }
+    select.addEventListener("change", show);
+    show();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
+    var kind = document.querySelector("select#kind");
+    if (kind) formFields(kind);
     window.setInterval(tick, 30000);
     var inbox = document.querySelector("[data-live-source]");
     if (inbox) follow(inbox);
