@@ -145,11 +145,14 @@ def _joined(
     one: Token, many: tuple[Token, ...], start: int
 ) -> Iterator[tuple[tuple[Token, ...], TokenMatch]]:
     """``one`` against two or three neighbours of ``many`` written together."""
+    if len(one.text) < 5:
+        return
     for width in (2, 3):
         run = many[start : start + width]
-        if len(run) < width or len(one.text) < 5:
+        if len(run) < width or run[0].text[0] != one.text[0]:
             return
-        if any(_other_roles(one, t) for t in run):
+        joined_length = sum(len(t.text) for t in run)
+        if abs(joined_length - len(one.text)) > 2 or any(_other_roles(one, t) for t in run):
             continue
         joined = compare_tokens(one.text, "".join(t.text for t in run))
         if joined.how in (How.EXACT, How.SPELLING) or (
