@@ -4,12 +4,15 @@ Finding is in two steps:
 
 1. *Blocking*: every name token of every searchable record is filed under two
    keys, its spelling key and its sound key (:mod:`.tokens`). A query's tokens
-   look up the same keys; each record found gets, per query token, the
-   token's rarity (inverse document frequency), and a bonus when its year of
-   birth is the query's. Tokens so common that their lists exceed
-   :data:`COMMON_POSTINGS` are left out of this step when the query has a
-   rarer one (they still count when candidates are scored).
-2. *Scoring*: the :data:`SHORTLIST` best-placed records are scored in full
+   look up the same keys. The records on lists no longer than
+   :data:`COMMON_POSTINGS` of the register (or :data:`COMMON_FLOOR`) are the candidates (when every
+   list is longer, the shortest one's); each candidate gets, per query token,
+   the rarity (inverse document frequency) of the best list it is on, a
+   sound-alike list weighing :data:`SOUND_WEIGHT` of a spelling's, so common
+   tokens ("Mohammed", "Wang") still tell candidates apart; and a bonus when
+   its year of birth is the query's.
+2. *Scoring*: the :data:`SHORTLIST` best-placed records (and those tied with
+   the last, up to :data:`MAX_SHORTLIST`) are scored in full
    (:func:`.scoring.score_person`) and those over the threshold returned,
    best first.
 
@@ -39,10 +42,16 @@ from policenet.registers.persons.record import Person
 from policenet.registers.persons.scoring import PersonQuery, score_person
 from policenet.registers.persons.tokens import sound_key, spelling_key
 
-SHORTLIST = 48
-"""Records scored in full per query."""
+SHORTLIST = 64
+"""Records scored in full per query (more when records tie at the cut)."""
+MAX_SHORTLIST = 160
+"""Most records scored in full per query, ties included."""
 COMMON_POSTINGS = 0.02
-"""Share of all records above which a token's list is skipped when the query has a rarer one."""
+"""Share of all records above which a list only adds to candidates found by rarer lists."""
+COMMON_FLOOR = 5_000
+"""A list this short is never common (in a small register every list is a large share)."""
+SOUND_WEIGHT = 0.6
+"""What a sound-alike key weighs against an exact spelling of the same rarity."""
 YEAR_BONUS = 0.5
 """What a matching year of birth adds to a record's blocking score (in rarity units)."""
 
@@ -142,41 +151,57 @@ class PersonIndex:
             found.add(key)
         return sorted(found)
 
-    def _blocked(self, query: PersonQuery) -> np.ndarray:
+    def _lists(self, query: PersonQuery) -> list[list[tuple[array[int], float]]]:
+        """Per query name token: its postings with their weights (rarity; a sound-alike
+        list weighs :data:`SOUND_WEIGHT` of an exact spelling's)."""
         total = max(len(self._entries), 1)
-        per_token: list[tuple[float, list[array[int]]]] = []
+        found: list[list[tuple[array[int], float]]] = []
         for token in query.name.tokens:
             if token.role is not Role.NAME or len(token.text) < 2:
                 continue
-            keys = ["s" + spelling_key(token.text)]
+            lists: list[tuple[array[int], float]] = []
+            spelled = self._postings.get("s" + spelling_key(token.text))
+            if spelled is not None:
+                lists.append((spelled, math.log((total + 1) / (len(spelled) + 1))))
             sound = sound_key(token.text, token.abjad)
-            if len(sound) >= 2:
-                keys.append("k" + sound)
-            lists = [p for k in keys if (p := self._postings.get(k)) is not None]
+            sounded = self._postings.get("k" + sound) if len(sound) >= 2 else None
+            if sounded is not None and sounded is not spelled:
+                weight = SOUND_WEIGHT * math.log((total + 1) / (len(sounded) + 1))
+                lists.append((sounded, weight))
             if lists:
-                df = max(len(p) for p in lists)
-                per_token.append((math.log((total + 1) / (df + 1)), lists))
+                found.append(lists)
+        return found
+
+    def _blocked(self, query: PersonQuery) -> np.ndarray:
+        """The slots to score in full: the best placed by shared name tokens (see the module
+        docstring), ties at the cut kept up to :data:`MAX_SHORTLIST`."""
+        per_token = self._lists(query)
         if not per_token:
             return np.empty(0, dtype=np.int64)
-        common = COMMON_POSTINGS * total
-        rare = [t for t in per_token if max(len(p) for p in t[1]) <= common]
-        chosen = rare or per_token
-        ids: list[np.ndarray] = []
-        weights: list[np.ndarray] = []
-        for weight, lists in chosen:
-            found = np.unique(np.concatenate([np.frombuffer(p, dtype=np.uint32) for p in lists]))
-            ids.append(found)
-            weights.append(np.full(len(found), weight))
-        every = np.concatenate(ids)
-        slots, inverse = np.unique(every, return_inverse=True)
-        scores = np.bincount(inverse, weights=np.concatenate(weights))
+        common = max(COMMON_POSTINGS * len(self._entries), COMMON_FLOOR)
+        generating = [p for lists in per_token for p, _ in lists if len(p) <= common]
+        if not generating:  # every token is common: the smallest list finds the candidates
+            generating = [min((p for lists in per_token for p, _ in lists), key=len)]
+        slots = np.unique(np.concatenate([np.frombuffer(p, dtype=np.uint32) for p in generating]))
+        size = len(self._entries)
+        token_scores = np.zeros(size, dtype=np.float32)
+        totals = np.zeros(len(slots), dtype=np.float32)
+        for lists in per_token:
+            # within one token the best way it matched counts (an exact spelling over a sound)
+            for posting, weight in sorted(lists, key=lambda item: item[1]):
+                token_scores[np.frombuffer(posting, dtype=np.uint32)] = weight
+            totals += token_scores[slots]
+            for posting, _ in lists:
+                token_scores[np.frombuffer(posting, dtype=np.uint32)] = 0.0
         if query.date_of_birth is not None:
             years = np.frombuffer(self._years, dtype=np.int16)[slots]
-            scores = scores + YEAR_BONUS * (years == query.date_of_birth.year)
-        if len(slots) > SHORTLIST:
-            best = np.argpartition(-scores, SHORTLIST)[:SHORTLIST]
-            slots = slots[best]
-        return slots.astype(np.int64)
+            totals += YEAR_BONUS * (years == query.date_of_birth.year)
+        if len(slots) <= SHORTLIST:
+            return slots.astype(np.int64)
+        order = np.argsort(-totals, kind="stable")
+        cut = totals[order[SHORTLIST - 1]]
+        keep = int(np.searchsorted(-totals[order], -cut, side="right"))
+        return slots[order[: min(max(keep, SHORTLIST), MAX_SHORTLIST)]].astype(np.int64)
 
     def search(self, query: PersonQuery, limit: int = 10) -> list[Candidate]:
         """The candidates for ``query`` over the threshold, best first, at most ``limit``."""

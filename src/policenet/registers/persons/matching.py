@@ -34,6 +34,7 @@ from policenet.registers.persons.tokens import (
     TokenMatch,
     compare_characters,
     compare_tokens,
+    sound_key,
 )
 
 THRESHOLD = 0.7
@@ -99,8 +100,8 @@ def _part(token: Token) -> str:
 
 def _show(tokens: tuple[Token, ...]) -> str:
     text = " ".join(t.text.capitalize() for t in tokens)
-    originals = {t.original for t in tokens if not t.original.isascii()}
-    return f"'{text}'" + (f" ({' '.join(sorted(originals))})" if originals else "")
+    originals = dict.fromkeys(t.original for t in tokens if not t.original.isascii())
+    return f"'{text}'" + (f" ({' '.join(originals)})" if originals else "")
 
 
 _WEIGHT = {Role.NAME: 1.0, Role.PARTICLE: 0.2}
@@ -149,12 +150,20 @@ def _joined(
         return
     for width in (2, 3):
         run = many[start : start + width]
-        if len(run) < width or run[0].text[0] != one.text[0]:
+        if len(run) < width:
             return
-        joined_length = sum(len(t.text) for t in run)
-        if abs(joined_length - len(one.text)) > 2 or any(_other_roles(one, t) for t in run):
+        if any(_other_roles(one, t) for t in run):
             continue
-        joined = compare_tokens(one.text, "".join(t.text for t in run))
+        written = "".join(t.text for t in run)
+        if one.abjad or any(t.abjad for t in run):
+            # Arabic compounds written apart or together (عبد الرحمن, Abdelrahman): compare
+            # their consonants, as for any word from a script without vowels
+            if sound_key(one.text, True) == sound_key(written, True):
+                yield run, TokenMatch(SIMILARITY[How.PHONETIC], How.JOINED)
+            continue
+        if run[0].text[0] != one.text[0] or abs(len(written) - len(one.text)) > 2:
+            continue
+        joined = compare_tokens(one.text, written)
         if joined.how in (How.EXACT, How.SPELLING) or (
             joined.how is How.TYPO and joined.edits <= 1
         ):

@@ -267,7 +267,7 @@ def _latin_words(chunk: str) -> list[str]:
     chunk = _CAMEL.sub(" ", chunk)  # "SergeiLavrov" -> "Sergei Lavrov"
     words: list[str] = []
     for raw in re.split(r"[^\w]+|_", chunk):
-        if _INITIALS.match(raw):  # "JC" -> "j c"
+        if _INITIALS.match(raw) and raw.lower() not in TITLES:  # "JC" -> "j c", not "MR"
             words.extend(raw.lower())
             continue
         for word in _SPLIT.split(anyascii(raw).lower()):
@@ -299,6 +299,8 @@ def _words(script: str, chunk: str) -> list[tuple[str, str, bool]]:
         rest = _MARKS.sub("", anyascii(chunk[2:]).lower())
         return [("al", "ال", False), *[(w, chunk, True) for w in _SPLIT.split(rest) if w]]
     text = _MARKS.sub("", anyascii(chunk).lower())
+    if script == "Greek":
+        text = text.replace("oy", "ou")  # the digraph ου is "ou" (Papadopoulos), not "oy"
     return [(w, chunk, abjad) for w in _SPLIT.split(text) if w]
 
 

@@ -191,7 +191,7 @@ def compare_tokens(a: str, b: str, abjad: bool = False) -> TokenMatch:
     allowed = allowed_edits(min(len(a), len(b)))
     sa, sb = sound_key(a, abjad), sound_key(b, abjad)
     sounds_alike = bool(sa) and sa == sb and (abjad or (len(sa) >= 3 and shorter >= 4))
-    if edits == 1 or (edits <= allowed and not sounds_alike):
+    if edits <= allowed and (edits == 1 or not sounds_alike):
         return TokenMatch(SIMILARITY[How.TYPO] - 0.05 * (edits - 1), How.TYPO, edits)
     if sounds_alike:
         return TokenMatch(SIMILARITY[How.PHONETIC], How.PHONETIC)
