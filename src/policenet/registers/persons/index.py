@@ -42,9 +42,9 @@ from policenet.registers.persons.record import Person
 from policenet.registers.persons.scoring import PersonQuery, score_person
 from policenet.registers.persons.tokens import sound_key, spelling_key
 
-SHORTLIST = 64
+SHORTLIST = 48
 """Records scored in full per query (more when records tie at the cut)."""
-MAX_SHORTLIST = 160
+MAX_SHORTLIST = 128
 """Most records scored in full per query, ties included."""
 COMMON_POSTINGS = 0.02
 """Share of all records above which a list only adds to candidates found by rarer lists."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policenet.registers.persons.names import ParsedName, Part, Role, Token
 from policenet.registers.persons.tokens import (
@@ -111,7 +112,11 @@ _SYLLABIC = ("CJK", "HANGUL")
 
 
 def _syllabic(token: Token) -> str | None:
-    first = token.original[:1]
+    return _script_of_first(token.original[:1])
+
+
+@lru_cache(maxsize=4096)
+def _script_of_first(first: str) -> str | None:
     if first.isascii():
         return None
     name = unicodedata.name(first, "")
@@ -146,22 +151,29 @@ def _joined(
     one: Token, many: tuple[Token, ...], start: int
 ) -> Iterator[tuple[tuple[Token, ...], TokenMatch]]:
     """``one`` against two or three neighbours of ``many`` written together."""
-    if len(one.text) < 5:
+    if len(one.text) < 5 or start + 1 >= len(many):
         return
+    first = many[start]
+    abjad = one.abjad or first.abjad
+    if not abjad and first.text[0] != one.text[0]:
+        return  # cheap tests first: this runs for every pair of tokens
+    written = first.text
     for width in (2, 3):
-        run = many[start : start + width]
-        if len(run) < width:
+        if start + width > len(many):
             return
+        last = many[start + width - 1]
+        written += last.text
+        abjad = abjad or last.abjad
+        run = many[start : start + width]
+        if not abjad and abs(len(written) - len(one.text)) > 2:
+            continue
         if any(_other_roles(one, t) for t in run):
             continue
-        written = "".join(t.text for t in run)
-        if one.abjad or any(t.abjad for t in run):
+        if abjad:
             # Arabic compounds written apart or together (عبد الرحمن, Abdelrahman): compare
             # their consonants, as for any word from a script without vowels
             if sound_key(one.text, True) == sound_key(written, True):
                 yield run, TokenMatch(SIMILARITY[How.PHONETIC], How.JOINED)
-            continue
-        if run[0].text[0] != one.text[0] or abs(len(written) - len(one.text)) > 2:
             continue
         joined = compare_tokens(one.text, written)
         if joined.how in (How.EXACT, How.SPELLING) or (
