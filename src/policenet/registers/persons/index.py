@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from policenet.registers.base import Candidate
+from policenet.registers.persons.matching import token_keys
 from policenet.registers.persons.names import ParsedName, Role
 from policenet.registers.persons.record import Person
 from policenet.registers.persons.scoring import PersonQuery, score_person
@@ -61,17 +62,6 @@ class _Entry:
     key: str
     person: Person
     names: tuple[ParsedName, ...]
-
-
-def token_keys(name: ParsedName) -> Iterator[str]:
-    """The blocking keys of a name: spelling and sound key of each name token."""
-    for token in name.tokens:
-        if token.role is not Role.NAME or len(token.text) < 2:
-            continue
-        yield "s" + spelling_key(token.text)
-        sound = sound_key(token.text, token.abjad)
-        if len(sound) >= 2:
-            yield "k" + sound
 
 
 def _number(document_key: str) -> str:

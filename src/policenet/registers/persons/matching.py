@@ -36,6 +36,7 @@ from policenet.registers.persons.tokens import (
     compare_characters,
     compare_tokens,
     sound_key,
+    spelling_key,
 )
 
 THRESHOLD = 0.7
@@ -223,6 +224,23 @@ def _align(left: tuple[Token, ...], right: tuple[Token, ...]) -> list[Pair]:
         chosen.append(pair)
     chosen.sort(key=lambda p: index_l[id(p.left[0])])
     return chosen
+
+
+def token_keys(name: ParsedName) -> Iterator[str]:
+    """The keys a name is found by: the spelling and sound key of each name token."""
+    for token in name.tokens:
+        if token.role is not Role.NAME or len(token.text) < 2:
+            continue
+        yield "s" + spelling_key(token.text)
+        sound = sound_key(token.text, token.abjad)
+        if len(sound) >= 2:
+            yield "k" + sound
+
+
+@lru_cache(maxsize=262_144)
+def name_keys(name: ParsedName) -> frozenset[str]:
+    """:func:`token_keys` as a set (cached: the same names are compared again and again)."""
+    return frozenset(token_keys(name))
 
 
 def compare_names(left: ParsedName, right: ParsedName) -> NameComparison:

@@ -26,7 +26,12 @@ from typing import Any
 from policenet.domain.countries import validate_country
 from policenet.errors import InvalidField
 from policenet.registers.base import Candidate, MatchStrength
-from policenet.registers.persons.matching import THRESHOLD, NameComparison, compare_names
+from policenet.registers.persons.matching import (
+    THRESHOLD,
+    NameComparison,
+    compare_names,
+    name_keys,
+)
 from policenet.registers.persons.names import ParsedName, parse_name
 from policenet.registers.persons.record import BirthDate, Person, Sex, parse_birth_date
 from policenet.registers.persons.tokens import How
@@ -79,14 +84,23 @@ def parse_query(raw: Mapping[str, Any], today: date) -> PersonQuery:
 
 
 def best_name(query: ParsedName, names: Sequence[ParsedName]) -> tuple[NameComparison, int]:
-    """The comparison with the record name that matches ``query`` best, and its position."""
-    best, at = compare_names(query, names[0]), 0
-    for i, name in enumerate(names[1:], start=1):
-        if best.score == 1.0:
-            break
-        found = compare_names(query, name)
-        if found.score > best.score:
+    """The comparison with the record name that matches ``query`` best, and its position.
+
+    Only the names sharing a spelling or sound key with the query are compared
+    (all of them when none does): a name that shares none could match only if
+    every one of its parts were mistyped, and comparing is the costly step.
+    """
+    wanted = name_keys(query)
+    order = [i for i, name in enumerate(names) if name_keys(name) & wanted] or range(len(names))
+    best: NameComparison | None = None
+    at = 0
+    for i in order:
+        found = compare_names(query, names[i])
+        if best is None or found.score > best.score:
             best, at = found, i
+            if best.score == 1.0:
+                break
+    assert best is not None  # names is never empty here
     return best, at
 
 
