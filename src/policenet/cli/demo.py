@@ -59,7 +59,9 @@ def demo(
                 f"role {login.role:<9} 2FA secret {login.totp_secret}"
             )
         out(f"  password for all: {DEMO_PASSWORD}; one-time codes from the secret (RFC 6238),")
-        out("  e.g. with: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('<secret>').now())\"")
+        out(
+            "  e.g. with: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('<secret>').now())\""
+        )
         out("  NCB London's inbox and the Met officer's search side by side show a hit live.")
         out(f"  logins are also in {network.root / 'logins.json'}; Ctrl-C stops everything")
         while True:

@@ -7,40 +7,24 @@ audit log. Messages are sealed and opened here with the member's key.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from policenet.cli.common import NodeDir, node_settings, now, out
+from policenet.cli.reporting import with_hub
 from policenet.errors import InvalidField
-from policenet.node.app import tunnel_to_hub
 from policenet.node.hubclient import HubClient
 from policenet.node.messages import Messenger, Outbox
 
-T = TypeVar("T")
 Officer = Annotated[str, typer.Option(help="who the hub's audit log names as acting")]
 
 cases = typer.Typer(help="Follow-up cases between NCBs.", no_args_is_help=True)
 messages = typer.Typer(help="Sealed messages between NCBs.", no_args_is_help=True)
 records = typer.Typer(help="This member's records: reviews and expiry.", no_args_is_help=True)
-
-
-def _with_hub(directory: Path, work: Callable[[HubClient], Awaitable[T]]) -> T:
-    settings = node_settings(directory)
-
-    async def run() -> T:
-        hub = tunnel_to_hub(settings)
-        try:
-            return await work(hub)
-        finally:
-            await hub.aclose()
-
-    return asyncio.run(run())
 
 
 def _messenger(directory: Path, hub: HubClient) -> Messenger:
@@ -66,7 +50,7 @@ def list_cases(
     officer: Officer = "node-admin",
 ) -> None:
     """This member's cases, urgent first, then by deadline."""
-    found = _with_hub(
+    found = with_hub(
         directory,
         lambda hub: hub.get(
             "/v1/cases", officer=officer, params={"include_closed": include_closed}
@@ -85,7 +69,7 @@ def show_case(
     officer: Officer = "node-admin",
 ) -> None:
     """One case with its timeline."""
-    case = _with_hub(directory, lambda hub: hub.get(f"/v1/cases/{number}", officer=officer))
+    case = with_hub(directory, lambda hub: hub.get(f"/v1/cases/{number}", officer=officer))
     out(_case_line(case))
     if case["note"]:
         out(f"  note: {case['note']}")
@@ -109,7 +93,7 @@ def move_case(
     body: dict[str, Any] = {"to": to, "note": note}
     if reason:
         body["reason"] = reason
-    case = _with_hub(
+    case = with_hub(
         directory, lambda hub: hub.post(f"/v1/cases/{number}/transition", body, officer=officer)
     )
     out(_case_line(case))
@@ -161,7 +145,7 @@ def send_message(
             officer=officer,
         )
 
-    sent = _with_hub(directory, work)
+    sent = with_hub(directory, work)
     out(f"message {sent['id']} sent to {', '.join(sent['recipients'])}")
 
 
@@ -179,7 +163,7 @@ def list_messages(
         stored = await hub.get("/v1/messages", officer=officer, params=params)
         return [await messenger.read(item) for item in stored]
 
-    for message in _with_hub(directory, work):
+    for message in with_hub(directory, work):
         mark = "verified" if message["signature_verified"] else f"NOT VERIFIED: {message['error']}"
         out(
             f"#{message['id']} {message['created'][:19]} {message['sender']} -> "
@@ -208,7 +192,7 @@ def get_attachment(
         shutil.move(path, save_to)
         return name
 
-    name = _with_hub(directory, work)
+    name = with_hub(directory, work)
     out(f"{name} written to {save_to}")
 
 
@@ -220,7 +204,7 @@ def records_due(
     officer: Officer = "node-admin",
 ) -> None:
     """This member's records expiring or due for review within --days."""
-    found = _with_hub(
+    found = with_hub(
         directory,
         lambda hub: hub.get(f"/v1/records/{register}/due", officer=officer, params={"days": days}),
     )
@@ -243,7 +227,7 @@ def extend_record(
     officer: Officer = "node-admin",
 ) -> None:
     """Give one of this member's records a later expiry."""
-    record = _with_hub(
+    record = with_hub(
         directory,
         lambda hub: hub.post(
             f"/v1/records/{register}/{key}/extend",
@@ -260,7 +244,7 @@ def oversight(
     officer: Officer = "node-admin",
 ) -> None:
     """Who searched and hit this member's records (and, for an NCB, its agencies')."""
-    page = _with_hub(
+    page = with_hub(
         directory,
         lambda hub: hub.get("/v1/oversight/enquiries", officer=officer, params={"after": after}),
     )
