@@ -96,3 +96,14 @@ def test_a_common_name_still_finds_the_right_person_by_date_of_birth() -> None:
     index.add("T", person("T", "John Smith", dates_of_birth="1999-09-09"))
     found = index.search(query("John Smith", date_of_birth="1999-09-09"), limit=1)
     assert [c.key for c in found] == ["T"]
+
+
+def test_records_a_date_or_sex_rules_out_are_left_out_but_close_ones_are_not() -> None:
+    index = PersonIndex()
+    index.add("A", person("A", "Omar Haddad", dates_of_birth="1960;1980-05-01", sex="M"))
+    index.add("B", person("B", "Omar Haddad", dates_of_birth="1950"))
+    index.add("C", person("C", "Omar Haddad"))
+    # C gives no date (nothing against it); A is a year off (close, a little less)
+    assert keys(index, "Omar Haddad", date_of_birth="1981") == ["C", "A"]
+    assert keys(index, "Omar Haddad", date_of_birth="1960-02-03", sex="F") == ["C"]
+    assert keys(index, "Omar Haddad", sex="M") == ["A", "B", "C"]

@@ -10,7 +10,10 @@ Finding is in two steps:
    the rarity (inverse document frequency) of the best list it is on, a
    sound-alike list weighing :data:`SOUND_WEIGHT` of a spelling's, so common
    tokens ("Mohammed", "Wang") still tell candidates apart; and a bonus when
-   its year of birth is the query's.
+   its year of birth is the query's. Records whose every date of birth is more
+   than a year from the query's, or whose sex is another, are dropped here:
+   the scoring would leave them under the threshold however exact the name
+   (``CONFLICT_EXCLUDES`` in :mod:`.scoring` says whether that still holds).
 2. *Scoring*: the :data:`SHORTLIST` best-placed records (and those tied with
    the last, up to :data:`MAX_SHORTLIST`) are scored in full
    (:func:`.scoring.score_person`) and those over the threshold returned,
@@ -39,8 +42,8 @@ import numpy as np
 from policenet.registers.base import Candidate
 from policenet.registers.persons.matching import token_keys
 from policenet.registers.persons.names import ParsedName, Role
-from policenet.registers.persons.record import Person
-from policenet.registers.persons.scoring import PersonQuery, score_person
+from policenet.registers.persons.record import Person, Sex
+from policenet.registers.persons.scoring import CONFLICT_EXCLUDES, PersonQuery, score_person
 from policenet.registers.persons.tokens import sound_key, spelling_key
 
 SHORTLIST = 48
@@ -64,6 +67,9 @@ class _Entry:
     names: tuple[ParsedName, ...]
 
 
+_SEX_CODE = {None: 0, Sex.MALE: 1, Sex.FEMALE: 2, Sex.OTHER: 3}
+
+
 def _number(document_key: str) -> str:
     return document_key.rsplit(":", 1)[-1]
 
@@ -74,7 +80,10 @@ class PersonIndex:
     def __init__(self) -> None:
         self._slot: dict[str, int] = {}
         self._entries: list[_Entry | None] = []
-        self._years = array("h")
+        self._year_low = array("h")
+        self._year_high = array("h")
+        """Earliest and latest year of birth a record gives (0: none)."""
+        self._sex = array("b")
         self._postings: dict[str, array[int]] = {}
         self._documents: dict[str, set[tuple[str, str]]] = {}
         """Document number -> (document key, person key) of the records that name it."""
@@ -100,7 +109,10 @@ class PersonIndex:
         names = tuple(n.parsed() for n in person.names) if person.searchable else ()
         slot = len(self._entries)
         self._entries.append(_Entry(key, person, names))
-        self._years.append(person.dates_of_birth[0].year if person.dates_of_birth else 0)
+        years = [d.year for d in person.dates_of_birth]
+        self._year_low.append(min(years, default=0))
+        self._year_high.append(max(years, default=0))
+        self._sex.append(_SEX_CODE[person.sex])
         self._slot[key] = slot
         self._live += 1
         for k in {k for name in names for k in token_keys(name)}:
@@ -183,9 +195,21 @@ class PersonIndex:
             totals += token_scores[slots]
             for posting, _ in lists:
                 token_scores[np.frombuffer(posting, dtype=np.uint32)] = 0.0
+        possible = np.ones(len(slots), dtype=bool)
         if query.date_of_birth is not None:
-            years = np.frombuffer(self._years, dtype=np.int16)[slots]
-            totals += YEAR_BONUS * (years == query.date_of_birth.year)
+            year = query.date_of_birth.year
+            low = np.frombuffer(self._year_low, dtype=np.int16)[slots]
+            high = np.frombuffer(self._year_high, dtype=np.int16)[slots]
+            known = low > 0
+            totals += YEAR_BONUS * (known & (low <= year) & (year <= high))
+            if CONFLICT_EXCLUDES:
+                possible &= ~known | ((low - 1 <= year) & (year <= high + 1))
+        if query.sex is not None and CONFLICT_EXCLUDES:
+            sexes = np.frombuffer(self._sex, dtype=np.int8)[slots]
+            possible &= (sexes == 0) | (sexes == _SEX_CODE[query.sex])
+        if not possible.all():
+            # records whose date of birth or sex conflicts could never be hits: not scored
+            slots, totals = slots[possible], totals[possible]
         if len(slots) <= SHORTLIST:
             return slots.astype(np.int64)
         order = np.argsort(-totals, kind="stable")

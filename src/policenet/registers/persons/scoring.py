@@ -36,6 +36,20 @@ from policenet.registers.persons.names import ParsedName, parse_name
 from policenet.registers.persons.record import BirthDate, Person, Sex, parse_birth_date
 from policenet.registers.persons.tokens import How
 
+DATE_LIFT = 0.5
+"""The same full date of birth lifts the score this share of the way to 1."""
+YEAR_LIFT = 0.2
+"""The same year (or year and month) of birth lifts it this share of the way."""
+NATIONALITY_LIFT = 0.1
+CLOSE_FACTOR = 0.9
+"""A year apart, day and month swapped, or no nationality shared."""
+CONFLICT_FACTOR = 0.6
+"""Another date of birth, or another sex."""
+
+CONFLICT_EXCLUDES = CONFLICT_FACTOR + NATIONALITY_LIFT * (1 - CONFLICT_FACTOR) < THRESHOLD
+"""True while a conflicting date of birth or sex can never leave a hit, however exact the
+name: the index then need not score such records at all."""
+
 
 @dataclass(frozen=True, slots=True)
 class PersonQuery:
@@ -113,8 +127,9 @@ def _births(
     if agreeing:
         exact = any(query.day and b.day and b == query for b in agreeing)
         if exact:
-            return score + (1 - score) * 0.5, f"date of birth agrees ({query})"
-        return score + (1 - score) * 0.2, f"date of birth agrees as far as known ({agreeing[0]})"
+            return score + (1 - score) * DATE_LIFT, f"date of birth agrees ({query})"
+        line = f"date of birth agrees as far as known ({agreeing[0]})"
+        return score + (1 - score) * YEAR_LIFT, line
     for b in births:
         swapped = (
             query.day
@@ -127,9 +142,9 @@ def _births(
             )
         )
         if swapped or abs(b.year - query.year) == 1:
-            return score * 0.9, f"date of birth close: {query} against {b}"
+            return score * CLOSE_FACTOR, f"date of birth close: {query} against {b}"
     shown = ", ".join(str(b) for b in births)
-    return score * 0.6, f"date of birth conflicts: {query} against {shown}"
+    return score * CONFLICT_FACTOR, f"date of birth conflicts: {query} against {shown}"
 
 
 def score_person(
@@ -156,16 +171,16 @@ def score_person(
             lines.append(line)
     if query.nationality and person.nationalities:
         if query.nationality in person.nationalities:
-            score += (1 - score) * 0.1
+            score += (1 - score) * NATIONALITY_LIFT
             lines.append(f"nationality agrees ({query.nationality})")
         else:
-            score *= 0.9
+            score *= CLOSE_FACTOR
             lines.append(
                 f"nationality differs: {query.nationality} against "
                 f"{', '.join(person.nationalities)}"
             )
     if query.sex and person.sex and query.sex is not person.sex:
-        score *= 0.6
+        score *= CONFLICT_FACTOR
         lines.append(f"sex differs: {query.sex.value} against {person.sex.value}")
     if score < THRESHOLD:
         return None
