@@ -61,6 +61,7 @@ def test_the_same_person_written_differently_matches(a: str, b: str) -> None:
         ("Alexander Lukashevich", "Alexander Lukashenko"),
         ("WALIJAN", "WALIJAN ABDUL GHAFOOR HAQQANI"),
         ("Olga Barynova", "Oleg Petrov"),
+        ("Ivan Dmitriyevich Gusev", "Ivan Dmitriyevich Belovich"),
     ],
 )
 def test_different_people_with_similar_names_do_not_match(a: str, b: str) -> None:

@@ -259,15 +259,18 @@ def compare_names(left: ParsedName, right: ParsedName) -> NameComparison:
     )
     names_l = [t for t in rest_l if t.role is Role.NAME]
     names_r = [t for t in rest_r if t.role is Role.NAME]
-    conflicts: list[tuple[Token, Token]] = []
-    # a patronymic left out on one side is not a conflict with another part on the other
+    # unmatched parts on both sides are conflicts: patronymic with patronymic first, then
+    # the others, then whatever is left (a surname that only looks like a patronymic,
+    # Belovich, against another surname); a part left over on one side only is missing
     pat_l = [t for t in names_l if t.part is Part.PATRONYMIC]
     pat_r = [t for t in names_r if t.part is Part.PATRONYMIC]
-    for a, b in zip(pat_l, pat_r, strict=False):
-        conflicts.append((a, b))
     other_l = [t for t in names_l if t.part is not Part.PATRONYMIC]
     other_r = [t for t in names_r if t.part is not Part.PATRONYMIC]
-    conflicts += list(zip(other_l, other_r, strict=False))
+    conflicts: list[tuple[Token, Token]] = list(zip(pat_l, pat_r, strict=False))
+    conflicts += zip(other_l, other_r, strict=False)
+    left_over_l = pat_l[len(pat_r) :] + other_l[len(other_r) :]
+    left_over_r = pat_r[len(pat_l) :] + other_r[len(other_l) :]
+    conflicts += zip(left_over_l, left_over_r, strict=False)
     in_conflict = {id(t) for pair in conflicts for t in pair}
     missing = [t for t in (*names_l, *names_r) if id(t) not in in_conflict]
     score *= CONFLICT_FACTOR ** len(conflicts)
