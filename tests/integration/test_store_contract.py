@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policenet.domain.audit import SignedTreeHead
+from policenet.domain.cases import Case, CaseState, DeadlinePolicy, case_number, open_case
 from policenet.domain.certificates import CertificatePurpose, IssuedCertificate
 from policenet.domain.events import BROADCAST, Event
 from policenet.domain.members import Member, MemberKind, MemberStatus
@@ -28,7 +29,14 @@ from policenet.domain.registers import RegisterName
 from policenet.errors import Conflict, InvalidField, NotFound
 from policenet.store.database import open_store
 from policenet.store.memory import MemoryStore
-from policenet.store.ports import OfficerSession, Store, StoredAuditEntry, SystemToken
+from policenet.store.ports import (
+    NewEvent,
+    OfficerSession,
+    Store,
+    StoredAuditEntry,
+    SystemToken,
+    TimelineEntry,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1), "CET")
@@ -641,3 +649,150 @@ def test_a_time_without_a_zone_is_refused(store_url: str) -> None:
         assert kept.created.tzinfo is UTC
     finally:
         store.close()
+
+
+# --- batches: the *_many methods do what one call per item does -----------------------
+
+
+def case_of(number: int, key: str, *, enquirer: Member | None = None, hours: int = 0) -> Case:
+    return open_case(
+        case_number(2026, number),
+        RegisterName.DOCUMENTS,
+        key,
+        ncb("US"),
+        enquirer or agency(),
+        "pc.jones",
+        False,
+        {"strength": "exact", "access": "full", "explanation": ["élan"]},
+        T0 + timedelta(hours=hours),
+        DeadlinePolicy(),
+    )
+
+
+def test_audit_append_many_numbers_entries_on_from_the_last(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.audit.append_many([]) == []
+        assert uow.audit.append(b"first", b"\x01" * 32) == 0
+        assert uow.audit.append_many([(b"a", b"\x02" * 32), (b"b", b"\x03" * 32)]) == [1, 2]
+        assert uow.audit.append(b"last", b"\x04" * 32) == 3
+    with store.unit_of_work() as uow:
+        assert uow.audit.entries(0, 10) == [
+            StoredAuditEntry(0, b"first", b"\x01" * 32),
+            StoredAuditEntry(1, b"a", b"\x02" * 32),
+            StoredAuditEntry(2, b"b", b"\x03" * 32),
+            StoredAuditEntry(3, b"last", b"\x04" * 32),
+        ]
+
+
+def test_a_rolled_back_append_many_leaves_no_gap(store: Store) -> None:
+    with pytest.raises(Discard), store.unit_of_work() as uow:
+        uow.audit.append_many([(b"lost", bytes(32)), (b"lost too", bytes(32))])
+        raise Discard
+    with store.unit_of_work() as uow:
+        assert uow.audit.append_many([(b"kept", bytes(32))]) == [0]
+
+
+def test_events_append_many_gives_growing_ids_in_the_order_given(store: Store) -> None:
+    # More events than one multi-row INSERT holds (SQLAlchemy sends 1000 rows a statement).
+    wanted = [
+        NewEvent(["ncb-gb", "ncb-us", BROADCAST][n % 3], "register.hit", {"n": n, "k": [n]})
+        for n in range(2500)
+    ]
+    with store.unit_of_work() as uow:
+        assert uow.events.append_many([], T0) == []
+        before = uow.events.append("ncb-fr", "hub.notice", {}, T0)
+        ids = uow.events.append_many(wanted, T0 + timedelta(seconds=1))
+        after = uow.events.append("ncb-fr", "hub.notice", {}, T0)
+    assert ids == sorted(set(ids))
+    assert len(ids) == len(wanted)
+    assert before.id < ids[0] and ids[-1] < after.id
+    with store.unit_of_work() as uow:
+        seen = uow.events.after("ncb-gb", before.id, limit=5000)
+    assert seen == [
+        Event(i, w.recipient, w.kind, T0 + timedelta(seconds=1), w.payload)
+        for i, w in zip(ids, wanted, strict=True)
+        if w.recipient in ("ncb-gb", BROADCAST)
+    ]
+
+
+def test_events_append_many_refuses_a_payload_that_is_not_json(store_url: str) -> None:
+    store = open_store(store_url, create=True)
+    try:
+        with pytest.raises(InvalidField, match="payload"), store.unit_of_work() as uow:
+            uow.events.append_many([NewEvent("ncb-gb", "hub.notice", {"when": T0})], T0)
+        with store.unit_of_work() as uow:
+            assert uow.events.last_id() == 0
+    finally:
+        store.close()
+
+
+def test_next_numbers_continue_the_years_numbering(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.cases.next_numbers(2026, 0) == []
+        assert uow.cases.next_numbers(2026, 3) == [case_number(2026, n) for n in (1, 2, 3)]
+        uow.cases.add(case_of(1, "USA:passport:1"))
+        uow.cases.add(case_of(2, "USA:passport:2"))
+        assert uow.cases.next_numbers(2026, 2) == [case_number(2026, 3), case_number(2026, 4)]
+        assert uow.cases.next_number(2026) == case_number(2026, 3)
+        assert uow.cases.next_numbers(2027, 1) == [case_number(2027, 1)]
+
+
+def test_add_many_adds_every_case_or_none(store: Store) -> None:
+    cases = [case_of(n, f"USA:passport:{n}") for n in range(1, 4)]
+    with store.unit_of_work() as uow:
+        uow.cases.add_many([])
+        uow.cases.add_many(cases)
+    with store.unit_of_work() as uow:
+        assert [uow.cases.get(c.number) for c in cases] == cases
+    with store.unit_of_work() as uow:
+        with pytest.raises(Conflict, match=case_number(2026, 3)):
+            uow.cases.add_many([case_of(4, "USA:passport:4"), case_of(3, "USA:passport:3")])
+        with pytest.raises(Conflict, match=case_number(2026, 5)):
+            uow.cases.add_many([case_of(5, "USA:passport:5"), case_of(5, "USA:passport:6")])
+        # the transaction is still usable after the conflicts (PostgreSQL aborts on errors)
+        assert uow.cases.get(case_number(2026, 4)) is None
+        assert uow.cases.get(case_number(2026, 5)) is None
+        assert uow.cases.next_number(2026) == case_number(2026, 4)
+
+
+def test_open_for_many_finds_what_open_for_finds(store: Store) -> None:
+    keys = [f"USA:passport:{n}" for n in range(600)]  # more than one IN (...) chunk
+    cases = [case_of(n + 1, key) for n, key in enumerate(keys[:550])]
+    closed = replace(cases[3], state=CaseState.CLOSED)
+    newer = case_of(551, keys[4], hours=1)
+    other = case_of(552, keys[5], enquirer=ncb("FR"))
+    with store.unit_of_work() as uow:
+        uow.cases.add_many([*cases, newer, other])
+        uow.cases.update(closed)
+    asked = [*reversed(keys), keys[4], "FRA:passport:none"]
+    with store.unit_of_work() as uow:
+        found = uow.cases.open_for_many("documents", asked, agency().code)
+        one_by_one = {
+            key: case
+            for key in asked
+            if (case := uow.cases.open_for("documents", key, agency().code)) is not None
+        }
+        assert uow.cases.open_for_many("documents", [], agency().code) == {}
+        assert uow.cases.open_for_many("persons", keys, agency().code) == {}
+    assert found == one_by_one
+    assert set(found) == set(keys[:550]) - {keys[3]}
+    assert found[keys[4]] == newer
+    assert found[keys[5]] == cases[5]
+
+
+def test_add_timeline_many_keeps_the_order(store: Store) -> None:
+    first, second = case_of(1, "USA:passport:1"), case_of(2, "USA:passport:2")
+    entries = [
+        TimelineEntry(number, T0 + timedelta(minutes=n), "gb-met", None, action, {"n": n})
+        for n, (number, action) in enumerate(
+            [(first.number, "opened"), (second.number, "opened"), (first.number, "hit-again")]
+        )
+    ]
+    with store.unit_of_work() as uow:
+        uow.cases.add_many([first, second])
+        uow.cases.add_timeline_many([])
+        uow.cases.add_timeline(entries[0])
+        uow.cases.add_timeline_many(entries[1:])
+    with store.unit_of_work() as uow:
+        assert uow.cases.timeline(first.number) == [entries[0], entries[2]]
+        assert uow.cases.timeline(second.number) == [entries[1]]

@@ -7,7 +7,7 @@ case changed but untold, or told but unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -25,9 +25,10 @@ from policenet.domain.members import Member
 from policenet.domain.registers import RegisterName
 from policenet.errors import NotFound
 from policenet.hub.caller import Caller
+from policenet.hub.enquiry import members_by_code
 from policenet.registers.hits import Hit
 from policenet.security.auditlog import AuditLog
-from policenet.store.ports import TimelineEntry, UnitOfWork
+from policenet.store.ports import NewEvent, TimelineEntry, UnitOfWork
 
 
 def case_json(case: Case) -> dict[str, Any]:
@@ -52,11 +53,34 @@ def case_json(case: Case) -> dict[str, Any]:
     }
 
 
-def _tell(uow: UnitOfWork, case: Case, kind: str, now: datetime, skip: str | None = None) -> None:
+def _news(case: Case, kind: str, skip: str | None = None) -> list[NewEvent]:
+    """The events that tell every party (but ``skip``) of ``case``, in party order."""
     payload = case_json(case)
-    for party in sorted(case.parties):
-        if party != skip:
-            uow.events.append(party, kind, payload, now)
+    return [NewEvent(party, kind, payload) for party in sorted(case.parties) if party != skip]
+
+
+def _tell(uow: UnitOfWork, case: Case, kind: str, now: datetime, skip: str | None = None) -> None:
+    uow.events.append_many(_news(case, kind, skip), now)
+
+
+def _entry(
+    member: str,
+    officer: str | None,
+    action: str,
+    case: Case,
+    now: datetime,
+    outcome: str = Outcome.OK,
+    **detail: str | int | bool | None,
+) -> AuditEntry:
+    return AuditEntry(
+        time=now,
+        member=member,
+        officer=officer,
+        action=action,
+        outcome=outcome,
+        target=case.number,
+        detail={"state": case.state.value, **detail},
+    )
 
 
 def _audit(
@@ -70,18 +94,7 @@ def _audit(
     outcome: str = Outcome.OK,
     **detail: str | int | bool | None,
 ) -> None:
-    audit.append(
-        uow,
-        AuditEntry(
-            time=now,
-            member=member,
-            officer=officer,
-            action=action,
-            outcome=outcome,
-            target=case.number,
-            detail={"state": case.state.value, **detail},
-        ),
-    )
+    audit.append(uow, _entry(member, officer, action, case, now, outcome, **detail))
 
 
 def open_cases(
@@ -94,51 +107,68 @@ def open_cases(
     policy: DeadlinePolicy,
     *,
     urgent: bool = False,
+    members: Mapping[str, Member] | None = None,
 ) -> dict[str, str]:
     """Open (or find the open) case for each hit on another member's record.
 
     Returns record key -> case number. A check that hits the same record again
     while its case is still open adds to that case's timeline instead of
-    opening a second one.
+    opening a second one. ``members`` (every member by code) saves reading
+    them again when the caller has. The store is written in batches (cases,
+    timeline entries, audit entries, events), each in the order of one hit
+    at a time.
     """
-    members = {m.code: m for m in uow.members.list()}
-    numbers: dict[str, str] = {}
+    if members is None:
+        members = members_by_code(uow)
+    enquirer = caller.member
+    followed: dict[str, tuple[Hit, Member]] = {}  # record key -> its first hit, the owner
     for hit in hits:
-        if hit.key in numbers or hit.owner == caller.member.code:
+        if hit.key in followed or hit.owner == enquirer.code:
             continue
         owner = members.get(hit.owner)
-        if owner is None:
-            continue
-        existing = uow.cases.open_for(register.value, hit.key, caller.member.code)
+        if owner is not None:
+            followed[hit.key] = (hit, owner)
+    if not followed:
+        return {}
+    existing = uow.cases.open_for_many(register.value, list(followed), enquirer.code)
+    fresh = [key for key in followed if key not in existing]
+    fresh_numbers = dict(zip(fresh, uow.cases.next_numbers(now.year, len(fresh)), strict=True))
+    cases: list[Case] = []
+    timeline: list[TimelineEntry] = []
+    entries: list[AuditEntry] = []
+    events: list[NewEvent] = []
+    numbers: dict[str, str] = {}
+    for key, (hit, owner) in followed.items():
         detail = {"strength": hit.strength.value, "access": hit.access.value}
-        if existing is not None:
-            uow.cases.add_timeline(
-                TimelineEntry(
-                    existing.number, now, caller.member.code, caller.officer, "hit-again", detail
-                )
+        found = existing.get(key)
+        if found is not None:
+            timeline.append(
+                TimelineEntry(found.number, now, enquirer.code, caller.officer, "hit-again", detail)
             )
-            numbers[hit.key] = existing.number
+            numbers[key] = found.number
             continue
-        number = uow.cases.next_number(now.year)
+        number = fresh_numbers[key]
         case = open_case(
             number,
             register,
-            hit.key,
+            key,
             owner,
-            caller.member,
+            enquirer,
             caller.officer,
             urgent,
             {**detail, "explanation": list(hit.explanation), **dict(hit.details)},
             now,
             policy,
         )
-        uow.cases.add(case)
-        uow.cases.add_timeline(
-            TimelineEntry(number, now, caller.member.code, caller.officer, "opened", detail)
-        )
-        _audit(uow, audit, caller.member.code, caller.officer, "case.open", case, now, key=hit.key)
-        _tell(uow, case, "case.opened", now)
-        numbers[hit.key] = number
+        cases.append(case)
+        timeline.append(TimelineEntry(number, now, enquirer.code, caller.officer, "opened", detail))
+        entries.append(_entry(enquirer.code, caller.officer, "case.open", case, now, key=key))
+        events.extend(_news(case, "case.opened"))
+        numbers[key] = number
+    uow.cases.add_many(cases)
+    uow.cases.add_timeline_many(timeline)
+    audit.append_many(uow, entries)
+    uow.events.append_many(events, now)
     return numbers
 
 

@@ -22,9 +22,9 @@ from typing import Any
 from policenet.domain.access import Access, decide
 from policenet.domain.cases import DeadlinePolicy
 from policenet.errors import InvalidField
+from policenet.hub.answering import answer
 from policenet.hub.caller import Caller
-from policenet.hub.cases import open_cases
-from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.hub.enquiry import record_enquiry, require_register
 from policenet.hub.live import PayloadIndex
 from policenet.registers.dna.codec import from_payload
 from policenet.registers.dna.index import DnaCandidate, DnaIndex
@@ -120,10 +120,9 @@ class DnaRegister(PayloadIndex[DnaProfile]):
         with self._lock:
             found = self._index.matches(probe, limit, stringency=stringency, min_loci=min_loci)
             records = {c.key: self._index.get(c.key) for c in found}
-        hits = resolve(uow, caller.member, REGISTER, [found], now)[0]
         by_key = {c.key: c for c in found}
-        weighed = []
-        for hit in hits:
+
+        def weighed(hit: Hit) -> Hit:
             candidate, record = by_key[hit.key], records.get(hit.key)
             # weigh only the loci where the two agree: a near or partial match's differing
             # loci would otherwise count as evidence for it
@@ -138,10 +137,9 @@ class DnaRegister(PayloadIndex[DnaProfile]):
             else:
                 # the owner shares the reference only: say how it matched, never its alleles
                 explanation = _plain_explanation(details)
-            weighed.append(replace(hit, details=details, explanation=explanation))
-        record_enquiry(uow, audit, caller, REGISTER, 1, [weighed], now)
-        numbers = open_cases(uow, audit, caller, REGISTER, weighed, now, policy)
-        return [replace(h, case=numbers.get(h.key)) for h in weighed]
+            return replace(hit, details=details, explanation=explanation)
+
+        return answer(uow, audit, caller, REGISTER, [found], now, policy, weigh=weighed)[0]
 
     def kinship(
         self,

@@ -13,14 +13,13 @@ document; only the record's owner or the owner's NCB may change or remove it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from policenet.domain.cases import DeadlinePolicy
+from policenet.hub.answering import answer
 from policenet.hub.caller import Caller
-from policenet.hub.cases import open_cases
-from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.hub.enquiry import require_register
 from policenet.hub.live import LiveIndex
 from policenet.registers.documents.index import DocumentIndex, DocumentProbe
 from policenet.registers.documents.rules import DEFAULT_REVIEW, REGISTER, DocumentRules
@@ -57,7 +56,7 @@ class DocumentRegister(LiveIndex):
 
     def search(self, probes: Sequence[DocumentProbe]) -> list[list[Any]]:
         with self._lock:
-            return [list(found) for found in self._index.search_many(probes)]
+            return list(self._index.search_many(probes))  # fresh lists: nothing to copy
 
     def check(
         self,
@@ -73,11 +72,8 @@ class DocumentRegister(LiveIndex):
         """Check documents for ``caller``: hits in probe order, audited, NCBs told, cases opened."""
         require_register(caller.member, REGISTER)
         self.refresh(uow)
-        answers = resolve(uow, caller.member, REGISTER, self.search(probes), now)
-        record_enquiry(uow, audit, caller, REGISTER, len(probes), answers, now, source=source)
-        hits = [h for found in answers for h in found]
-        numbers = open_cases(uow, audit, caller, REGISTER, hits, now, policy) if hits else {}
-        return [[replace(h, case=numbers.get(h.key)) for h in found] for found in answers]
+        found = self.search(probes)
+        return answer(uow, audit, caller, REGISTER, found, now, policy, source=source)
 
 
 __all__ = ["DEFAULT_REVIEW", "REGISTER", "DocumentRegister", "DocumentRules"]

@@ -11,8 +11,9 @@ the enquirer's NCB (the follow-up starts there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from policenet.domain.access import Access, decide
 from policenet.domain.audit import AuditEntry, Outcome
@@ -23,7 +24,7 @@ from policenet.hub.caller import Caller
 from policenet.registers.base import Candidate
 from policenet.registers.hits import Hit
 from policenet.security.auditlog import AuditLog
-from policenet.store.ports import UnitOfWork
+from policenet.store.ports import NewEvent, UnitOfWork
 
 MAX_AUDITED_KEYS = 100
 """Hit keys in one ``hit.*`` audit entry; more keys of one owner take more entries."""
@@ -38,17 +39,29 @@ def require_register(member: Member, register: RegisterName) -> None:
         )
 
 
+def members_by_code(uow: UnitOfWork) -> dict[str, Member]:
+    """Every member, by code: read once per check and passed to :func:`resolve`,
+    :func:`record_enquiry` and :func:`policenet.hub.cases.open_cases`."""
+    return {m.code: m for m in uow.members.list()}
+
+
 def resolve(
     uow: UnitOfWork,
     member: Member,
     register: RegisterName,
     candidates: Sequence[Sequence[Candidate]],
     now: datetime,
+    *,
+    members: Mapping[str, Member] | None = None,
 ) -> list[list[Hit]]:
-    """Turn each probe's candidates into the hits ``member`` may see, in the same order."""
+    """Turn each probe's candidates into the hits ``member`` may see, in the same order.
+
+    ``members`` (every member by code) saves reading them again when the caller has.
+    """
     keys = sorted({c.key for found in candidates for c in found})
     stored = uow.records.get_many(register.value, keys) if keys else {}
-    members = {m.code: m for m in uow.members.list()} if stored else {}
+    if members is None:
+        members = members_by_code(uow) if stored else {}
     answers: list[list[Hit]] = []
     for found in candidates:
         hits: list[Hit] = []
@@ -89,12 +102,16 @@ def record_enquiry(
     now: datetime,
     *,
     source: str = "live",
+    members: Mapping[str, Member] | None = None,
 ) -> None:
-    """Audit one enquiry and tell the NCBs concerned of each hit (in the caller's transaction)."""
+    """Audit one enquiry and tell the NCBs concerned of each hit (in the caller's transaction).
+
+    ``members`` (every member by code) saves reading them again when the caller has.
+    The entries and the events are written in batches, in the order of one at a time.
+    """
     hits = [h for found in answers for h in found]
     keys = sorted({h.key for h in hits})
-    audit.append(
-        uow,
+    entries = [
         AuditEntry(
             time=now,
             member=caller.member.code,
@@ -109,15 +126,17 @@ def record_enquiry(
                 "owners": ",".join(sorted({h.owner for h in hits})),
                 "source": source,
             },
-        ),
-    )
+        )
+    ]
     # one entry per owner whose records were hit, so that every owner can list who hit
     # its records (GET /v1/oversight/enquiries) however many owners one check touched
-    for owner_code in sorted({h.owner for h in hits}):
-        owned = sorted({h.key for h in hits if h.owner == owner_code})
+    owned_by: dict[str, set[str]] = {}
+    for hit in hits:
+        owned_by.setdefault(hit.owner, set()).add(hit.key)
+    for owner_code in sorted(owned_by):
+        owned = sorted(owned_by[owner_code])
         for start in range(0, len(owned), MAX_AUDITED_KEYS):
-            audit.append(
-                uow,
+            entries.append(
                 AuditEntry(
                     time=now,
                     member=caller.member.code,
@@ -130,39 +149,46 @@ def record_enquiry(
                         "keys": ",".join(owned[start : start + MAX_AUDITED_KEYS]),
                         "source": source,
                     },
-                ),
+                )
             )
+    audit.append_many(uow, entries)
     enquirer = caller.member
-    members = {m.code: m for m in uow.members.list()} if hits else {}
+    if hits and members is None:
+        members = members_by_code(uow)
+    events: list[NewEvent] = []
     told: set[tuple[str, str]] = set()
     for hit in hits:
-        payload = {
-            "register": register.value,
-            "key": hit.key,
-            "owner": hit.owner,
-            "enquirer": enquirer.code,
-            "officer": caller.officer,
-            "strength": hit.strength.value,
-            "access": hit.access.value,
-        }
-        owner = members.get(hit.owner)
+        payload: dict[str, Any] | None = None
+        owner = members.get(hit.owner) if members else None
         recipients = {enquirer.ncb_code}
         if hit.owner != enquirer.code:
             recipients |= {hit.owner, owner.ncb_code if owner else None}
         for recipient in sorted(r for r in recipients if r and r != enquirer.code):
             if (recipient, hit.key) not in told:
                 told.add((recipient, hit.key))
-                uow.events.append(recipient, "register.hit", payload, now)
+                if payload is None:
+                    payload = {
+                        "register": register.value,
+                        "key": hit.key,
+                        "owner": hit.owner,
+                        "enquirer": enquirer.code,
+                        "officer": caller.officer,
+                        "strength": hit.strength.value,
+                        "access": hit.access.value,
+                    }
+                events.append(NewEvent(recipient, "register.hit", payload))
     if enquirer.copy_enquiries_to_ncb and enquirer.parent:
-        uow.events.append(
-            enquirer.parent,
-            "agency.enquiry",
-            {
-                "register": register.value,
-                "enquirer": enquirer.code,
-                "officer": caller.officer,
-                "probes": probes,
-                "hits": len(hits),
-            },
-            now,
+        events.append(
+            NewEvent(
+                enquirer.parent,
+                "agency.enquiry",
+                {
+                    "register": register.value,
+                    "enquirer": enquirer.code,
+                    "officer": caller.officer,
+                    "probes": probes,
+                    "hits": len(hits),
+                },
+            )
         )
+    uow.events.append_many(events, now)

@@ -14,14 +14,13 @@ records name the document (:meth:`PersonRegister.linked`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from policenet.domain.cases import DeadlinePolicy
+from policenet.hub.answering import answer
 from policenet.hub.caller import Caller
-from policenet.hub.cases import open_cases
-from policenet.hub.enquiry import record_enquiry, require_register, resolve
+from policenet.hub.enquiry import require_register
 from policenet.hub.live import PayloadIndex
 from policenet.registers.base import Candidate, MatchStrength
 from policenet.registers.documents.index import DocumentProbe
@@ -50,23 +49,6 @@ class PersonRegister(PayloadIndex[Person]):
     def decode(self, payload: Mapping[str, Any]) -> Person:
         return from_payload(payload)
 
-    def _answer(
-        self,
-        uow: UnitOfWork,
-        audit: AuditLog,
-        caller: Caller,
-        found: list[list[Candidate]],
-        probes: int,
-        now: datetime,
-        policy: DeadlinePolicy,
-        source: str,
-    ) -> list[list[Hit]]:
-        answers = resolve(uow, caller.member, REGISTER, found, now)
-        record_enquiry(uow, audit, caller, REGISTER, probes, answers, now, source=source)
-        hits = [h for answer in answers for h in answer]
-        numbers = open_cases(uow, audit, caller, REGISTER, hits, now, policy) if hits else {}
-        return [[replace(h, case=numbers.get(h.key)) for h in answer] for answer in answers]
-
     def search(
         self,
         uow: UnitOfWork,
@@ -84,7 +66,7 @@ class PersonRegister(PayloadIndex[Person]):
         self.refresh(uow)
         with self._lock:
             found = self._index.search_many(queries, limit)
-        return self._answer(uow, audit, caller, found, len(queries), now, policy, source)
+        return answer(uow, audit, caller, REGISTER, found, now, policy, source=source)
 
     def linked(
         self,
@@ -126,7 +108,7 @@ class PersonRegister(PayloadIndex[Person]):
             ]
         if not any(found):
             return empty
-        return self._answer(uow, audit, caller, found, len(probes), now, policy, "document")
+        return answer(uow, audit, caller, REGISTER, found, now, policy, source="document")
 
 
 __all__ = ["MAX_SCREENING", "REGISTER", "PersonRegister", "PersonRules"]

@@ -25,7 +25,7 @@ import base64
 import binascii
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -90,6 +90,16 @@ class AuditLog:
                 self._forget_finished()
                 self._uncommitted[id(uow)] = (weakref.ref(uow), seq)
         return seq
+
+    def append_many(self, uow: UnitOfWork, entries: Sequence[AuditEntry]) -> None:
+        """Store ``entries`` in order, in ``uow``'s transaction (one batch after the first),
+        as :meth:`append` one at a time would."""
+        if not entries:
+            return
+        self.append(uow, entries[0])
+        rest = [entry.canonical() for entry in entries[1:]]
+        if rest:
+            uow.audit.append_many([(canonical, leaf_hash(canonical)) for canonical in rest])
 
     def sync(self, uow: UnitOfWork) -> int:
         """Bring the cache up to date with the store; return the log's size as ``uow`` sees it."""

@@ -27,6 +27,7 @@ from policenet.store.ports import (
     CopyState,
     Delivery,
     DeliveryState,
+    NewEvent,
     OfficerSession,
     PutOutcome,
     Recheck,
@@ -124,6 +125,9 @@ class _Audit:
         self._s.audit.append(StoredAuditEntry(seq, canonical, leaf_hash))
         return seq
 
+    def append_many(self, entries: Sequence[tuple[bytes, bytes]]) -> list[int]:
+        return [self.append(canonical, leaf_hash) for canonical, leaf_hash in entries]
+
     def size(self) -> int:
         return len(self._s.audit)
 
@@ -150,6 +154,9 @@ class _Events:
         event = Event(self.last_id() + 1, recipient, kind, created, dict(payload))
         self._s.events.append(event)
         return event
+
+    def append_many(self, events: Sequence[NewEvent], created: datetime) -> list[int]:
+        return [self.append(e.recipient, e.kind, e.payload, created).id for e in events]
 
     def after(self, recipient: str, after_id: int, limit: int = 500) -> list[Event]:
         mine = [
@@ -404,10 +411,24 @@ class _Cases:
         prefix = f"PN-{year}-"
         return case_number(year, sum(1 for n in self._s.cases if n.startswith(prefix)) + 1)
 
+    def next_numbers(self, year: int, count: int) -> list[str]:
+        first = self.next_number(year)
+        start = int(first.rsplit("-", 1)[1])
+        return [case_number(year, start + n) for n in range(max(count, 0))]
+
     def add(self, case: Case) -> None:
         if case.number in self._s.cases:
             raise Conflict(f"case {case.number} exists")
         self._s.cases[case.number] = case
+
+    def add_many(self, cases: Sequence[Case]) -> None:
+        seen: set[str] = set()
+        for case in cases:
+            if case.number in self._s.cases or case.number in seen:
+                raise Conflict(f"case {case.number} exists")
+            seen.add(case.number)
+        for case in cases:
+            self._s.cases[case.number] = case
 
     def update(self, case: Case) -> None:
         if case.number not in self._s.cases:
@@ -428,6 +449,12 @@ class _Cases:
         ]
         return max(found, key=lambda c: c.opened) if found else None
 
+    def open_for_many(
+        self, register: str, record_keys: Sequence[str], enquirer: str
+    ) -> dict[str, Case]:
+        found = {key: self.open_for(register, key, enquirer) for key in record_keys}
+        return {key: case for key, case in found.items() if case is not None}
+
     def for_member(self, code: str, include_closed: bool, limit: int) -> list[Case]:
         mine = [
             c
@@ -442,6 +469,9 @@ class _Cases:
 
     def add_timeline(self, entry: TimelineEntry) -> None:
         self._s.timeline.append(entry)
+
+    def add_timeline_many(self, entries: Sequence[TimelineEntry]) -> None:
+        self._s.timeline.extend(entries)
 
     def timeline(self, number: str) -> list[TimelineEntry]:
         return [e for e in self._s.timeline if e.case == number]

@@ -14,6 +14,9 @@ Contract details every adapter keeps (tested in tests/integration/test_store_con
 - ``events.append`` returns the event with an id larger than any before it;
   ``events.after(recipient, after_id)`` returns that recipient's events and
   broadcast events with larger ids, in id order.
+- The ``*_many`` methods do what the one-at-a-time method does for each
+  item, in order, with the same result (and a Conflict or NotFound where it
+  would raise one); adapters send each as a few statements, not one per item.
 - ``inbox.store`` returns False (and changes nothing) for an id already stored.
 """
 
@@ -225,16 +228,35 @@ class CaseRepository(Protocol):
     """
 
     def next_number(self, year: int) -> str: ...
+    def next_numbers(self, year: int, count: int) -> list[str]:
+        """``count`` numbers in a row, as ``next_number`` would give them if each were
+        used (added) before the next was asked for; empty for ``count`` <= 0."""
+        ...
+
     def add(self, case: Case) -> None: ...
+    def add_many(self, cases: Sequence[Case]) -> None:
+        """Add every case; Conflict (and none of them added) if a number exists or repeats."""
+        ...
+
     def update(self, case: Case) -> None: ...
     def get(self, number: str) -> Case | None: ...
     def open_for(self, register: str, record_key: str, enquirer: str) -> Case | None: ...
+    def open_for_many(
+        self, register: str, record_keys: Sequence[str], enquirer: str
+    ) -> dict[str, Case]:
+        """``open_for`` of each key: record key -> case, for the keys that have one."""
+        ...
+
     def for_member(self, code: str, include_closed: bool, limit: int) -> list[Case]: ...
     def due(self, now: datetime, limit: int) -> list[Case]:
         """Cases awaiting the owner whose deadline has passed and that were not escalated."""
         ...
 
     def add_timeline(self, entry: TimelineEntry) -> None: ...
+    def add_timeline_many(self, entries: Sequence[TimelineEntry]) -> None:
+        """``add_timeline`` of each entry, in order."""
+        ...
+
     def timeline(self, number: str) -> list[TimelineEntry]: ...
 
 
@@ -293,6 +315,11 @@ class AuditRepository(Protocol):
         """Store one entry and return its sequence number (0 for the first)."""
         ...
 
+    def append_many(self, entries: Sequence[tuple[bytes, bytes]]) -> list[int]:
+        """Store (canonical, leaf hash) entries in order, under consecutive sequence
+        numbers, and return those numbers."""
+        ...
+
     def size(self) -> int: ...
     def entries(self, start: int, stop: int) -> list[StoredAuditEntry]:
         """Entries with start <= seq < stop, in order."""
@@ -308,10 +335,23 @@ class AuditRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append: who it is for, its kind and its JSON payload."""
+
+    recipient: str
+    kind: str
+    payload: Mapping[str, Any]
+
+
 class EventRepository(Protocol):
     def append(
         self, recipient: str, kind: str, payload: Mapping[str, Any], created: datetime
     ) -> Event: ...
+    def append_many(self, events: Sequence[NewEvent], created: datetime) -> list[int]:
+        """``append`` of each event, in order; returns their ids, which increase in that order."""
+        ...
+
     def after(self, recipient: str, after_id: int, limit: int = 500) -> list[Event]: ...
     def last_id(self) -> int: ...
 
@@ -492,6 +532,7 @@ __all__ = [
     "InboxRepository",
     "MemberRepository",
     "MessageRepository",
+    "NewEvent",
     "OfficerRepository",
     "OfficerSession",
     "PutOutcome",

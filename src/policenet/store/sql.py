@@ -19,7 +19,7 @@ Open a store with :func:`policenet.store.database.open_store`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +49,7 @@ from policenet.domain.registers import format_registers, parse_registers
 from policenet.errors import Conflict, InvalidField, InvalidInput, NotFound, Unavailable
 from policenet.store import schema
 from policenet.store.ports import (
+    NewEvent,
     OfficerSession,
     Store,
     StoredAuditEntry,
@@ -251,6 +252,22 @@ class SqlAudit:
         )
         return seq
 
+    def append_many(self, entries: Sequence[tuple[bytes, bytes]]) -> list[int]:
+        """:meth:`append` of each entry in one statement: consecutive numbers, in order."""
+        if not entries:
+            return []
+        self._lock_appends()
+        first = self.size()
+        seqs = list(range(first, first + len(entries)))
+        self._conn.execute(
+            insert(schema.audit_entries),
+            [
+                {"seq": seq, "canonical": bytes(canonical), "leaf_hash": bytes(leaf_hash)}
+                for seq, (canonical, leaf_hash) in zip(seqs, entries, strict=True)
+            ],
+        )
+        return seqs
+
     def size(self) -> int:
         # max + 1 rather than COUNT(*): it reads one index entry, and the
         # numbering has no gaps, so the two agree.
@@ -321,6 +338,40 @@ class SqlEvents:
         if new_id is None:
             raise RuntimeError("the database returned no id for the new event")
         return Event(int(new_id), recipient, kind, created, json.loads(body))
+
+    def append_many(self, events: Sequence[NewEvent], created: datetime) -> list[int]:
+        """:meth:`append` of each event, in one statement; returns the ids, growing in order.
+
+        On PostgreSQL the ids come back from the INSERT (SQLAlchemy's
+        ``sort_by_parameter_order`` makes the database number the rows in the
+        order given and return them in it). SQLite would insert one row per
+        statement to return ids in order; there, with one writer at a time
+        (``BEGIN IMMEDIATE``) and ``AUTOINCREMENT`` (each row takes the largest
+        id ever used plus one), the new rows hold the last ids, in order.
+        """
+        if not events:
+            return []
+        created = _aware(created, "created")
+        texts: dict[int, str] = {}  # one payload told to several recipients is encoded once
+        rows = []
+        for e in events:
+            text = texts.get(id(e.payload))
+            if text is None:
+                text = texts[id(e.payload)] = _payload_text(e.payload)
+            rows.append(
+                {"recipient": e.recipient, "kind": e.kind, "created": created, "payload": text}
+            )
+        self._lock_appends()
+        t = schema.events
+        if self._conn.dialect.name == "sqlite":
+            self._conn.execute(insert(t), rows)
+            last = self.last_id()
+            return list(range(last - len(rows) + 1, last + 1))
+        result = self._conn.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)
+        ids = [int(new_id) for new_id in result.scalars()]
+        if len(ids) != len(events):
+            raise RuntimeError("the database returned no id for some of the new events")
+        return ids
 
     def after(self, recipient: str, after_id: int, limit: int = 500) -> list[Event]:
         """Events for ``recipient`` and for all with id > ``after_id``, by id, ``limit`` at most.

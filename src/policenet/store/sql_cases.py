@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,9 @@ from policenet.domain.registers import RegisterName
 from policenet.errors import Conflict, NotFound
 from policenet.store import schema
 from policenet.store.ports import StoredMessage, TimelineEntry
+
+_CHUNK = 500
+"""Keys per IN (...) query: under SQLite's and PostgreSQL's parameter limits."""
 
 
 def _case_values(case: Case) -> dict[str, Any]:
@@ -35,6 +38,17 @@ def _case_values(case: Case) -> dict[str, Any]:
         "reason": case.reason.value if case.reason else None,
         "note": case.note,
         "escalated": case.escalated,
+    }
+
+
+def _timeline_values(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "case_number": entry.case,
+        "at": entry.at,
+        "actor": entry.actor,
+        "officer": entry.officer,
+        "action": entry.action,
+        "detail": json.dumps(dict(entry.detail), sort_keys=True, ensure_ascii=False),
     }
 
 
@@ -77,10 +91,33 @@ class SqlCases:
         last = int(str(newest).rsplit("-", 1)[1]) if newest else 0
         return case_number(year, last + 1)
 
+    def next_numbers(self, year: int, count: int) -> list[str]:
+        if count <= 0:
+            return []
+        first = int(self.next_number(year).rsplit("-", 1)[1])
+        return [case_number(year, first + n) for n in range(count)]
+
     def add(self, case: Case) -> None:
         if self.get(case.number) is not None:
             raise Conflict(f"case {case.number} exists")
         self._conn.execute(insert(schema.cases).values(_case_values(case)))
+
+    def add_many(self, cases: Sequence[Case]) -> None:
+        if not cases:
+            return
+        numbers = [c.number for c in cases]
+        seen: set[str] = set()
+        for number in numbers:
+            if number in seen:
+                raise Conflict(f"case {number} exists")
+            seen.add(number)
+        t = schema.cases
+        for start in range(0, len(numbers), _CHUNK):
+            chunk = numbers[start : start + _CHUNK]
+            existing = self._conn.execute(select(t.c.number).where(t.c.number.in_(chunk))).first()
+            if existing is not None:
+                raise Conflict(f"case {existing.number} exists")
+        self._conn.execute(insert(t), [_case_values(c) for c in cases])
 
     def update(self, case: Case) -> None:
         t = schema.cases
@@ -109,6 +146,28 @@ class SqlCases:
             .limit(1)
         ).first()
         return _case(row) if row else None
+
+    def open_for_many(
+        self, register: str, record_keys: Sequence[str], enquirer: str
+    ) -> dict[str, Case]:
+        t = schema.cases
+        found: dict[str, Case] = {}
+        keys = list(dict.fromkeys(record_keys))
+        for start in range(0, len(keys), _CHUNK):
+            rows = self._conn.execute(
+                select(t)
+                .where(
+                    t.c.register == register,
+                    t.c.record_key.in_(keys[start : start + _CHUNK]),
+                    t.c.enquirer == enquirer,
+                    t.c.state != CaseState.CLOSED.value,
+                )
+                .order_by(t.c.opened.desc())
+            )
+            for row in rows:
+                if row.record_key not in found:  # the newest case of each key comes first
+                    found[row.record_key] = _case(row)
+        return found
 
     def for_member(self, code: str, include_closed: bool, limit: int) -> list[Case]:
         t = schema.cases
@@ -140,16 +199,11 @@ class SqlCases:
         return [_case(r) for r in self._conn.execute(query)]
 
     def add_timeline(self, entry: TimelineEntry) -> None:
-        self._conn.execute(
-            insert(schema.case_timeline).values(
-                case_number=entry.case,
-                at=entry.at,
-                actor=entry.actor,
-                officer=entry.officer,
-                action=entry.action,
-                detail=json.dumps(dict(entry.detail), sort_keys=True, ensure_ascii=False),
-            )
-        )
+        self._conn.execute(insert(schema.case_timeline).values(_timeline_values(entry)))
+
+    def add_timeline_many(self, entries: Sequence[TimelineEntry]) -> None:
+        if entries:
+            self._conn.execute(insert(schema.case_timeline), [_timeline_values(e) for e in entries])
 
     def timeline(self, number: str) -> list[TimelineEntry]:
         t = schema.case_timeline

@@ -404,3 +404,49 @@ def test_tolerant_search_finds_every_single_confusion_variant(number: str) -> No
             assert hit.key == natural_key(record)
             assert hit.strength is MatchStrength.POSSIBLE
             assert f"position {at + 1}: read {read!r}, register has {ch!r}" in hit.explanation
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(records, max_size=30),
+    st.lists(records, max_size=10),
+    st.sampled_from([1, 1000]),
+    st.lists(
+        st.builds(
+            DocumentProbe,
+            numbers,
+            st.none() | st.sampled_from(STATES),
+            st.none() | st.sampled_from([PASSPORT, ID_CARD]),
+            st.booleans(),
+        ),
+        max_size=12,
+    ),
+    st.integers(min_value=1, max_value=3),
+)
+def test_a_batch_answers_as_the_same_probes_one_by_one(
+    docs: list[TravelDocument],
+    removed: list[TravelDocument],
+    merge_threshold: int,
+    probes: list[DocumentProbe],
+    limit: int,
+) -> None:
+    # Small batches are looked up one by one, large ones with numpy: padding the batch
+    # past 300 probes takes the second way (sorted probes included); numbers from a
+    # small alphabet give many rows per hash (one number in several countries).
+    index = DocumentIndex(merge_threshold=merge_threshold)
+    index.add_many((natural_key(d), d) for d in docs[::2])
+    for d in docs[1::2]:
+        index.add(natural_key(d), d)  # pending until merge_threshold adds
+    for d in removed:
+        index.remove(natural_key(d))
+    probes = [
+        *probes,
+        *(DocumentProbe(d.number, tolerant=i % 2 == 0) for i, d in enumerate(docs)),
+        DocumentProbe("A"),
+    ]
+    batch = (probes * (300 // len(probes) + 1))[:301]
+    answers = index.search_many(batch, limit=limit)
+    assert len(answers) == len(batch)
+    for probe, answer in zip(batch, answers, strict=True):
+        assert answer == index.search(probe, limit=limit)
+        assert answer == index.search_many([probe], limit=limit)[0]

@@ -23,8 +23,11 @@ per record (33 bytes for nine-character numbers; 3.3 GB for 10^8), plus up
 to a quarter more of growth headroom in the row columns. Hashes are keyed
 with a random per-index seed, so nobody can submit numbers built to
 collide; the index is rebuilt from the store at start, so the hashes never
-leave the process. Batches are answered with vectorised hashing and one
-sorted binary search, well above 10^6 probes a second at 10^7 records.
+leave the process. Batches are answered with vectorised hashing, one
+sorted binary search and a vectorised comparison of the numbers found, so
+Python builds only each hit's candidate, from parts cached per issuing
+state and type; a few probes are looked up one by one, in plain Python
+(figures in docs/benchmarks.md).
 
 Adds go to a small pending dict that searches also read, merged into the
 sorted arrays when it reaches ``merge_threshold`` entries; :meth:`DocumentIndex.add_many`
@@ -39,6 +42,7 @@ one thread or behind one lock.
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -52,7 +56,12 @@ from policenet.registers.base import Candidate, MatchStrength
 from policenet.registers.documents.codec import key_parts
 from policenet.registers.documents.countries import validate_issuing_state
 from policenet.registers.documents.mrz import MachineReadableZone
-from policenet.registers.documents.ocr import CANONICAL_MAP, confusion_score, confusions
+from policenet.registers.documents.ocr import (
+    CANONICAL_MAP,
+    canonical,
+    confusion_score,
+    confusions,
+)
 from policenet.registers.documents.record import (
     MAX_NUMBER_CHARS,
     DocumentStatus,
@@ -75,14 +84,19 @@ def _canonical_bytes() -> npt.NDArray[np.uint8]:
 
 
 _CANON_BYTES = _canonical_bytes()
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+_CANON_TABLE = _CANON_BYTES.tobytes()  # the same map for bytes.translate
+_MIX1_INT, _MIX2_INT, _MASK64 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 2**64 - 1
+_MIX1, _MIX2 = np.uint64(_MIX1_INT), np.uint64(_MIX2_INT)
+_POSITIONS = np.arange(_WIDTH, dtype=np.int64)
 _TYPES: tuple[DocumentType, ...] = tuple(DocumentType)
 _TYPE_IDS: dict[str, int] = {t.value: i for i, t in enumerate(_TYPES)}
 _BULK_CHUNK = 65536
 # Below this many probes a batch is looked up in its own order; above, sorted
 # first, because binary searches of sorted keys walk memory in order.
 _SORT_PROBES_FROM = 256
+# From this many probes a batch is answered with numpy (:meth:`DocumentIndex._search_batch`);
+# fewer are looked up one by one, where numpy's cost per call would dominate.
+_VECTORISED_FROM = 16
 
 _U64 = npt.NDArray[np.uint64]
 _EMPTY_HASHES: _U64 = np.zeros(0, dtype=np.uint64)
@@ -126,6 +140,34 @@ def probe_from_mrz(zone: MachineReadableZone, *, tolerant: bool = True) -> Docum
     residence permit), and a wrong type would hide a hit.
     """
     return DocumentProbe(zone.document_number, issuing_state=zone.issuing_state, tolerant=tolerant)
+
+
+def _possible(read: str, number: str, prefix: str, context: tuple[str, str]) -> Candidate:
+    """The POSSIBLE candidate of a stored ``number`` confusable with the ``read`` one."""
+    differences = confusions(read, number) or ()
+    count = len(differences)
+    lead = (
+        f"document number {number} (read as {read}) matches only under "
+        f"OCR tolerance ({count} confusion{'s' if count > 1 else ''})"
+    )
+    explanation = (lead, *(d.explain() for d in differences), *context)
+    return Candidate(prefix + number, confusion_score(count), MatchStrength.POSSIBLE, explanation)
+
+
+_STATE_NAMED, _TYPE_NAMED = 2, 1
+_CODES_PER_STATE = 4 * len(_TYPES)
+
+
+def _parts_code(states: npt.NDArray[Any], types: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """A number for each (state id, type id) that leaves its low two bits for what the probe
+    named (``_STATE_NAMED``, ``_TYPE_NAMED``): the key of a candidate's cached parts."""
+    return states.astype(np.int64) * _CODES_PER_STATE + types.astype(np.int64) * 4
+
+
+def _ranked(found: list[Candidate], limit: int) -> list[Candidate]:
+    """``found`` best first (exact, then by score, then by key), at most ``limit``."""
+    found.sort(key=lambda c: (c.strength is not MatchStrength.EXACT, -c.score, c.key))
+    return found[:limit]
 
 
 class _Column:
@@ -188,6 +230,8 @@ class DocumentIndex:
         self._pending_count = 0
         self._live = 0
         self._dead = 0
+        # _parts_code + flags -> key prefix, context lines (see _parts)
+        self._explained: dict[int, tuple[str, tuple[str, str]]] = {}
 
     def __len__(self) -> int:
         return self._live
@@ -197,7 +241,7 @@ class DocumentIndex:
     def add(self, key: str, record: TravelDocument) -> None:
         """Add ``record`` under ``key``; InvalidField if ``key`` is not its natural key."""
         number, state_id, type_id = self._checked(key, record)
-        digest = int(self._hash([number])[0])
+        digest = self._hash_one(number)
         row = self._find(digest, state_id, type_id, number)
         if row is not None:
             self._revive(row)
@@ -310,86 +354,206 @@ class DocumentIndex:
     def search_many(
         self, probes: Sequence[DocumentProbe], limit: int = 10
     ) -> list[list[Candidate]]:
-        """:meth:`search` for each probe, in one pass; the answers are in the probes' order."""
+        """:meth:`search` for each probe, in one pass; the answers are in the probes' order.
+
+        A few probes are looked up one by one; a batch of ``_VECTORISED_FROM``
+        or more is hashed, looked up and compared with numpy, leaving Python
+        only the candidates to build (see :meth:`_search_batch`). Both give
+        the same answers.
+        """
         results: list[list[Candidate]] = [[] for _ in probes]
         if not probes or self._live == 0 or limit < 1:
             return results
-        digests = self._hash([probe.number for probe in probes])
-        for i, rows in self._rows_for(digests).items():
-            results[i] = self._candidates(probes[i], rows, limit)
+        if len(probes) >= _VECTORISED_FROM:
+            self._search_batch(probes, limit, results)
+            return results
+        for i, probe in enumerate(probes):
+            rows = self._rows_of(self._hash_one(probe.number))
+            if rows:
+                results[i] = self._candidates(probe, rows, limit)
         return results
 
-    def _rows_for(self, digests: _U64) -> dict[int, list[int]]:
-        """Probe position -> rows whose canonical hash it shares (alive or not)."""
-        found: dict[int, list[int]] = {}
+    def _search_batch(
+        self, probes: Sequence[DocumentProbe], limit: int, results: list[list[Candidate]]
+    ) -> None:
+        """Fill ``results`` for a batch: vectorised hashing, lookup and number comparison.
+
+        Every (probe, row) pair sharing a canonical hash is compared at once:
+        the same length and the same canonical bytes make the row a match (a
+        hash collision otherwise), and the count of differing bytes says
+        exact (0) or OCR-tolerant. Python then only filters on state, type and
+        liveness and builds each hit's :class:`Candidate` from cached parts.
+        """
+        raw = np.array([probe.number for probe in probes], dtype=f"S{_WIDTH}")
+        at, rows = self._pairs(self._hash_raw(raw))
+        if not len(at):
+            return
+        offsets = self._offsets.view
+        starts = offsets[rows]
+        lengths = offsets[rows + 1] - starts
+        read_bytes = raw[at].view(np.uint8).reshape(len(at), _WIDTH)
+        read_lengths = np.count_nonzero(read_bytes, axis=1)  # numbers hold no NUL
+        # Compare only as many columns as the longest number needs (NUL padded).
+        width = int(max(lengths.max(), read_lengths.max()))
+        read_bytes = read_bytes[:, :width]
+        positions = _POSITIONS[:width]
+        chars = self._chars.view
+        stored = chars[np.minimum(starts[:, None] + positions, len(chars) - 1)]
+        stored[positions >= lengths[:, None]] = 0
+        confusable = (read_lengths == lengths) & (
+            _CANON_BYTES[read_bytes] == _CANON_BYTES[stored]
+        ).all(axis=1)
+        differing = np.count_nonzero(read_bytes != stored, axis=1)
+        kept = np.flatnonzero(self._alive.view[rows] & confusable)
+        at, rows, differing = at[kept], rows[kept], differing[kept]
+        codes = _parts_code(self._states.view[rows], self._types.view[rows])
+        state_codes, explained = self._state_codes, self._explained
+        for i, row, code, differences in zip(
+            at.tolist(), rows.tolist(), codes.tolist(), differing.tolist(), strict=True
+        ):
+            probe = probes[i]
+            named_state, named_type = probe.issuing_state, probe.document_type
+            if named_state is not None:
+                if state_codes[code // _CODES_PER_STATE] != named_state:
+                    continue
+                code += _STATE_NAMED
+            if named_type is not None:
+                if _TYPES[code // 4 % len(_TYPES)] is not named_type:
+                    continue
+                code += _TYPE_NAMED
+            if differences and not probe.tolerant:
+                continue
+            parts = explained.get(code)
+            if parts is None:
+                parts = self._parts(code)
+            if differences:
+                candidate = _possible(probe.number, self._number(row), *parts)
+            else:
+                number = probe.number
+                candidate = Candidate(
+                    parts[0] + number,
+                    1.0,
+                    MatchStrength.EXACT,
+                    (f"document number {number} matches exactly", *parts[1]),
+                )
+            results[i].append(candidate)
+        several = np.flatnonzero(np.bincount(at) > 1) if len(at) else at
+        for i in several.tolist():
+            if len(results[i]) > 1:
+                results[i] = _ranked(results[i], limit)
+
+    def _pairs(self, digests: _U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """(probe positions, rows) of every row sharing a probe's canonical hash (alive or not)."""
         size = len(self._hashes)
+        found_at: list[npt.NDArray[np.intp]] = []
+        found_rows: list[npt.NDArray[np.intp]] = []
         if size:
             order = np.argsort(digests) if len(digests) >= _SORT_PROBES_FROM else None
             keys = digests if order is None else digests[order]
             starts = np.searchsorted(self._hashes, keys, side="left")
             hit = self._hashes[np.minimum(starts, size - 1)] == keys
             if hit.any():
-                ends = np.searchsorted(self._hashes, keys[hit], side="right")
+                starts, found = starts[hit], keys[hit]
+                # Runs of equal hashes are rare (collisions, one number in several
+                # countries): a second binary search only for probes whose run goes on.
+                counts = np.ones(len(starts), dtype=np.intp)
+                longer = np.flatnonzero(self._hashes[np.minimum(starts + 1, size - 1)] == found)
+                longer = longer[starts[longer] + 1 < size]
+                if len(longer):
+                    ends = np.searchsorted(self._hashes, found[longer], side="right")
+                    counts[longer] = ends - starts[longer]
                 where = np.flatnonzero(hit) if order is None else order[hit]
-                for i, start, end in zip(
-                    where.tolist(), starts[hit].tolist(), ends.tolist(), strict=True
-                ):
-                    found[i] = self._rows[start:end].tolist()
+                # each probe's run of equal hashes, laid end to end
+                before = np.cumsum(counts) - counts
+                positions = np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
+                found_at.append(np.repeat(where, counts).astype(np.intp))
+                found_rows.append(self._rows[positions].astype(np.intp))
         if self._pending:
             pending = self._pending
-            for i, digest in enumerate(digests.tolist()):
-                rows = pending.get(digest)
-                if rows:
-                    found.setdefault(i, []).extend(rows)
+            extra = [
+                (i, row)
+                for i, digest in enumerate(digests.tolist())
+                for row in pending.get(digest, ())
+            ]
+            if extra:
+                found_at.append(np.array([i for i, _ in extra], dtype=np.intp))
+                found_rows.append(np.array([row for _, row in extra], dtype=np.intp))
+        if not found_at:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        return np.concatenate(found_at), np.concatenate(found_rows)
+
+    def _rows_of(self, digest: int) -> list[int]:
+        """The rows whose canonical hash is ``digest`` (alive or not)."""
+        found: list[int] = []
+        if len(self._hashes):
+            key = np.uint64(digest)
+            start = int(self._hashes.searchsorted(key, side="left"))
+            if start < len(self._hashes) and int(self._hashes[start]) == digest:
+                end = int(self._hashes.searchsorted(key, side="right"))
+                found = self._rows[start:end].tolist()
+        if self._pending:
+            found.extend(self._pending.get(digest, ()))
         return found
 
     def _candidates(self, probe: DocumentProbe, rows: list[int], limit: int) -> list[Candidate]:
-        state_id = None if probe.issuing_state is None else self._state_ids.get(probe.issuing_state)
-        if probe.issuing_state is not None and state_id is None:
-            return []
-        type_id = None if probe.document_type is None else _TYPE_IDS[probe.document_type]
+        """The candidates among ``rows`` for one probe (the path of a few probes)."""
+        named_state, named_type = probe.issuing_state, probe.document_type
         alive, states, types = self._alive.view, self._states.view, self._types.view
         found: list[Candidate] = []
         for row in rows:
-            if not alive[row] or (state_id is not None and states[row] != state_id):
+            if not alive[row]:
                 continue
-            if type_id is not None and types[row] != type_id:
+            state, kind = states[row], types[row]
+            if named_state is not None and self._state_codes[state] != named_state:
+                continue
+            if named_type is not None and _TYPES[kind] is not named_type:
                 continue
             number = self._number(row)
-            differences = confusions(probe.number, number)
-            if differences is None or (differences and not probe.tolerant):
-                continue
-            state, kind = self._state_codes[states[row]], _TYPES[types[row]]
-            context = (
-                f"issuing state {state}"
-                + (" matches" if state_id is not None else " (the probe named none)"),
-                f"document type {kind.value}"
-                + (" matches" if type_id is not None else " (the probe named none)"),
-            )
-            key = f"{state}:{kind.value}:{number}"
-            if not differences:
+            exact = number == probe.number
+            if not exact and not (probe.tolerant and canonical(number) == canonical(probe.number)):
+                continue  # not confusable (a hash collision), or confusable but not asked for
+            code = int(_parts_code(state, kind))
+            code += _STATE_NAMED if named_state is not None else 0
+            code += _TYPE_NAMED if named_type is not None else 0
+            prefix, context = self._parts(code)
+            if exact:
                 lead = f"document number {number} matches exactly"
-                found.append(Candidate(key, 1.0, MatchStrength.EXACT, (lead, *context)))
-                continue
-            count = len(differences)
-            lead = (
-                f"document number {number} (read as {probe.number}) matches only under "
-                f"OCR tolerance ({count} confusion{'s' if count > 1 else ''})"
+                found.append(Candidate(prefix + number, 1.0, MatchStrength.EXACT, (lead, *context)))
+            else:
+                found.append(_possible(probe.number, number, prefix, context))
+        return _ranked(found, limit) if len(found) > 1 else found
+
+    def _parts(self, code: int) -> tuple[str, tuple[str, str]]:
+        """The key prefix (``STATE:type:``) and the two context lines of a candidate, by
+        :func:`_parts_code` plus the flags of what the probe named; cached."""
+        cached = self._explained.get(code)
+        if cached is None:
+            state = self._state_codes[code // _CODES_PER_STATE]
+            kind = _TYPES[code // 4 % len(_TYPES)].value
+            state_named, type_named = code & _STATE_NAMED, code & _TYPE_NAMED
+            cached = (
+                f"{state}:{kind}:",
+                (
+                    f"issuing state {state}"
+                    + (" matches" if state_named else " (the probe named none)"),
+                    f"document type {kind}"
+                    + (" matches" if type_named else " (the probe named none)"),
+                ),
             )
-            explanation = (lead, *(d.explain() for d in differences), *context)
-            found.append(
-                Candidate(key, confusion_score(count), MatchStrength.POSSIBLE, explanation)
-            )
-        found.sort(key=lambda c: (c.strength is not MatchStrength.EXACT, -c.score, c.key))
-        return found[:limit]
+            self._explained[code] = cached
+        return cached
 
     # -- internals -------------------------------------------------------
 
     def _hash(self, numbers: Sequence[str]) -> _U64:
         """Keyed 64-bit hashes of the canonical forms of normalised ``numbers``."""
-        raw = np.array(numbers, dtype=f"S{_WIDTH}").view(np.uint8).reshape(len(numbers), _WIDTH)
-        words = _CANON_BYTES[raw].view(np.uint64)
-        digest = np.full(len(numbers), self._seed, dtype=np.uint64)
+        return self._hash_raw(np.array(numbers, dtype=f"S{_WIDTH}"))
+
+    def _hash_raw(self, raw: npt.NDArray[np.bytes_]) -> _U64:
+        """:meth:`_hash` of numbers already in a NUL-padded ``S{_WIDTH}`` array."""
+        canonical_bytes = raw.tobytes().translate(_CANON_TABLE)
+        words = np.frombuffer(canonical_bytes, dtype=np.uint64).reshape(len(raw), _WIDTH // 8)
+        digest = np.full(len(raw), self._seed, dtype=np.uint64)
         for column in range(words.shape[1]):
             digest ^= words[:, column]
             digest *= _MIX1
@@ -397,6 +561,17 @@ class DocumentIndex:
         digest *= _MIX2
         digest ^= digest >> np.uint64(32)
         return digest
+
+    def _hash_one(self, number: str) -> int:
+        """:meth:`_hash` of one number, in plain Python (cheaper than numpy for one)."""
+        data = number.encode("ascii").translate(_CANON_TABLE).ljust(_WIDTH, b"\0")
+        digest = int(self._seed)
+        for at in range(0, _WIDTH, 8):
+            digest ^= int.from_bytes(data[at : at + 8], sys.byteorder)
+            digest = (digest * _MIX1_INT) & _MASK64
+            digest ^= digest >> 29
+        digest = (digest * _MIX2_INT) & _MASK64
+        return digest ^ (digest >> 32)
 
     def _checked(self, key: str, record: TravelDocument) -> tuple[str, int, int]:
         expected = natural_key(record)
@@ -430,9 +605,8 @@ class DocumentIndex:
 
     def _find(self, digest: int, state_id: int, type_id: int, number: str) -> int | None:
         """The row holding (state, type, number), alive or not, or None."""
-        rows = self._rows_for(np.array([digest], dtype=np.uint64)).get(0, [])
         states, types = self._states.view, self._types.view
-        for row in rows:
+        for row in self._rows_of(digest):
             if states[row] == state_id and types[row] == type_id and self._number(row) == number:
                 return row
         return None
@@ -448,7 +622,7 @@ class DocumentIndex:
                 return None
         except InvalidField:
             return None
-        return self._find(int(self._hash([number])[0]), state_id, type_id, number)
+        return self._find(self._hash_one(number), state_id, type_id, number)
 
     def _revive(self, row: int) -> None:
         if not self._alive.view[row]:
