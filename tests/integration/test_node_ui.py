@@ -389,3 +389,62 @@ def test_a_hub_that_cannot_be_reached_is_said_plainly(browser: TestClient, node:
     assert got.status_code == 503
     assert "cannot be searched offline" in got.text
     assert isinstance(Unavailable("x"), Exception)
+
+
+def test_a_dna_search_sends_the_typed_loci_and_shows_the_match(
+    browser: TestClient, node: NodeWorld
+) -> None:
+    csrf = officer(browser, node)
+    node.hub.routes[("POST", "/v1/dna/search")] = {
+        "searched_at": "2026-11-29T10:00:00+00:00",
+        "hits": [
+            {
+                "register": "dna",
+                "key": "reference-convicted:US-DNA-1",
+                "owner": "ncb-us",
+                "owner_name": "NCB Washington",
+                "owner_country": "US",
+                "access": "reference-only",
+                "strength": "possible",
+                "score": 0.9,
+                "explanation": ["moderate match over 20 loci"],
+                "record": None,
+                "caveats": "",
+                "advice": "Possible hit only: contact your NCB.",
+                "offline": False,
+                "case": "PN-2026-000009",
+                "details": {"rule": "moderate"},
+            }
+        ],
+    }
+    got = browser.post(
+        "/ui/dna",
+        data={
+            "csrf": csrf,
+            "reference": "GB-LAB-7",
+            "category": "crime-scene-stain",
+            "mixture": "on",
+            "loci": "D3S1358: 15,16\nvWA=17,18\n\n",
+        },
+    )
+    assert got.status_code == 200, got.text
+    assert "moderate match over 20 loci" in got.text and "PN-2026-000009" in got.text
+    assert "reference only" in got.text
+    ((_, _, _, body),) = [c for c in node.hub.calls if c[1] == "/v1/dna/search"]
+    assert body["profile"] == {
+        "reference": "GB-LAB-7",
+        "category": "crime-scene-stain",
+        "mixture": True,
+        "D3S1358": "15,16",
+        "vWA": "17,18",
+    }
+
+
+def test_a_dna_line_that_is_not_a_locus_is_named(browser: TestClient, node: NodeWorld) -> None:
+    csrf = officer(browser, node)
+    got = browser.post(
+        "/ui/dna",
+        data={"csrf": csrf, "reference": "X", "category": "crime-scene-stain", "loci": "D3: 1\n15"},
+    )
+    assert got.status_code == 422 and "line 2 is not" in got.text
+    assert not any(c[1] == "/v1/dna/search" for c in node.hub.calls)

@@ -13,6 +13,7 @@ from policenet.domain.registers import RegisterName
 from policenet.node.messages import ACTIONS, FORMS
 from policenet.node.ui import i18n
 from policenet.node.ui.casework import MESSAGE_KINDS
+from policenet.registers.dna.profile import Category
 from policenet.registers.documents.record import DocumentType
 from policenet.registers.persons.record import NoticeKind, Sex
 
@@ -59,6 +60,8 @@ def test_every_literal_key_used_is_in_the_catalogue() -> None:
         ("reason.", [r.value for r in RejectionReason]),
         ("role.", [r.value for r in Role]),
         ("doctype.", [t.value for t in DocumentType]),
+        ("dnacat.", [c.value for c in Category]),
+        ("stringency.", ["high", "moderate", "low"]),
         ("notice.", [k.value for k in NoticeKind]),
         ("sex.", [s.value for s in Sex]),
         ("kind.", list(MESSAGE_KINDS)),

@@ -11,8 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from policenet.errors import InvalidInput, PolicenetError, Unauthenticated, Unavailable
-from policenet.node import documents_api, persons_api
+from policenet.errors import (
+    InvalidField,
+    InvalidInput,
+    PolicenetError,
+    Unauthenticated,
+    Unavailable,
+)
+from policenet.node import dna_api, documents_api, persons_api
 from policenet.node.auth import NodeDep
 from policenet.node.context import NodeContext
 from policenet.node.ui.i18n import COOKIE, available
@@ -30,6 +36,7 @@ from policenet.node.ui.web import (
     require_csrf,
     safe_next,
 )
+from policenet.registers.dna.profile import Category
 from policenet.registers.documents.record import DocumentType
 from policenet.registers.documents.requests import CheckRequest, DocumentItem
 
@@ -262,3 +269,60 @@ async def persons_search(request: Request, node: NodeDep, page: PageDep) -> HTML
         raise
     context["answer"] = answer
     return render(request, "persons.html", context, page=page)
+
+
+# --- DNA -------------------------------------------------------------------------------------
+
+
+def _loci(text: str) -> dict[str, str]:
+    """``LOCUS: alleles`` lines (or ``LOCUS=alleles``) as profile fields; InvalidField naming
+    the line that is neither."""
+    fields: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, alleles = line.replace("=", ":", 1).partition(":")
+        if not sep or not name.strip() or not alleles.strip():
+            raise InvalidField("loci", f"line {number} is not 'LOCUS: alleles' ({line[:40]!r})")
+        fields[name.strip()] = alleles.strip()
+    return fields
+
+
+@router.get("/dna")
+async def dna_form(request: Request, page: PageDep) -> HTMLResponse:
+    return render(
+        request, "dna.html", {"form": {}, "categories": [c.value for c in Category]}, page=page
+    )
+
+
+@router.post("/dna")
+async def dna_search(request: Request, node: NodeDep, page: PageDep) -> HTMLResponse:
+    form = await read_form(request)
+    require_csrf(page, form)
+    fields = {
+        "reference": form_text(form, "reference", 64),
+        "category": form_text(form, "category", 40),
+        "mixture": form.get("mixture") == "on",
+        "stringency": form_text(form, "stringency", 10) or "moderate",
+        "loci": form_text(form, "loci", 4000),
+    }
+    context: dict[str, Any] = {"form": fields, "categories": [c.value for c in Category]}
+    try:
+        profile: dict[str, Any] = {
+            "reference": fields["reference"],
+            "category": fields["category"],
+            "mixture": fields["mixture"],
+            **_loci(str(fields["loci"])),
+        }
+        body = dna_api.Search(
+            profile=profile, stringency=str(fields["stringency"]), min_loci=6, limit=20
+        )
+        answer = await dna_api.search(body, node, page.user)
+    except InvalidInput as exc:
+        context["problem"] = exc.message
+        return render(request, "dna.html", context, status=422, page=page)
+    except Unavailable as exc:
+        context["unavailable"] = exc.message
+        return render(request, "dna.html", context, status=503, page=page)
+    context["answer"] = answer
+    return render(request, "dna.html", context, page=page)
