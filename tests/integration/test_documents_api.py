@@ -666,3 +666,25 @@ def test_the_same_document_twice_in_a_long_load_is_refused_naming_the_first_line
     answer = load(memory_hub, memory_world, ndjson(rows))
     assert [r["line"] for r in answer["rejected"]] == [small_batches + 2]
     assert "the same document as line 2" in answer["rejected"][0]["reason"]
+
+
+def test_an_ncb_exports_its_documents_in_the_form_a_load_reads(
+    world: HubWorld, hub: TestClient
+) -> None:
+    rows = [doc("12AB34567", remarks="seized blank"), doc("98ZZ76543", status="lost")]
+    assert report(hub, world, "ncb-fr", rows)["added"] == 2
+    got = hub.get("/v1/documents/export?format=csv", headers=world.as_member("ncb-fr"))
+    assert got.status_code == 200, got.text
+    lines = got.text.splitlines()
+    assert lines[0].startswith("issuing_state,document_type,number,status")
+    assert len(lines) == 3 and "seized blank" in got.text
+    again = hub.get("/v1/documents/export", headers=world.as_member("ncb-fr"))
+    exported = [json.loads(line) for line in again.text.splitlines()]
+    assert report(hub, world, "ncb-fr", exported)["unchanged"] == 2
+    other = hub.get("/v1/documents/export", headers=world.as_member("ncb-gb"))
+    assert other.status_code == 200 and other.text == ""
+    assert [e.detail["format"] for e in entries(world, "records.documents.export")] == [
+        "csv",
+        "ndjson",
+        "ndjson",
+    ]

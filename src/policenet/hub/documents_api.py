@@ -4,11 +4,11 @@
   MRZs) in one request, answered in the same order; an answer also lists,
   under ``persons``, the persons whose records name the document (for a
   caller that may search the persons register);
-- ``POST /v1/documents/records``: up to 10,000 rows reported (put or remove) in
-  one JSON request;
-- ``POST /v1/documents/load``: a stream of NDJSON rows of any length (a bulk
-  load forwarded by a node), applied in batches as it arrives, or in one
-  transaction with ``all_or_nothing=true``.
+- ``POST /v1/documents/records``, ``POST /v1/documents/load`` and
+  ``GET /v1/documents/export``: reports, bulk loads (NDJSON of any length,
+  applied in batches as it arrives, or in one transaction with
+  ``all_or_nothing=true``) and the caller's own records, as for every register
+  (:mod:`policenet.hub.reporting_routes`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from policenet.domain.audit import AuditEntry, Outcome
 from policenet.errors import PolicenetError, Unavailable
@@ -25,9 +25,9 @@ from policenet.hub.caller import Caller
 from policenet.hub.context import HubContext
 from policenet.hub.documents import DocumentRules
 from policenet.hub.documents_copy import COPY_LABEL, delta_page, snapshot_page
-from policenet.hub.reporting import apply_load, load_request, rows_from_json
+from policenet.hub.reporting_routes import add_reporting_routes
 from policenet.registers.documents.index import DocumentProbe
-from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
+from policenet.registers.documents.requests import CheckRequest, probe_for
 from policenet.security.signed import sign
 
 router = APIRouter(prefix="/v1/documents")
@@ -62,28 +62,21 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     return {"checked_at": now.isoformat(), "source": "live", "answers": answers}
 
 
-@router.post("/records")
-def records(body: RecordsRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
-    """Report up to 10,000 rows (``op`` put or remove) as JSON objects."""
-    report = apply_load(hub, who, RULES, rows_from_json(body.rows), body.all_or_nothing)
-    hub.bell.ring()
-    return report.to_json()
-
-
-@router.post("/load")
-async def load(
-    request: Request,
-    hub: HubDep,
-    who: CallerDep,
-    all_or_nothing: Annotated[bool, Query(description="apply nothing if any row is bad")] = False,
-) -> dict[str, Any]:
-    """Apply an NDJSON stream of rows (each may carry its file ``line``); report what happened.
-
-    The body is spooled to a temporary file as it arrives, so a load of any
-    size uses bounded memory; a connection lost mid-upload applies nothing.
-    """
-    report = await load_request(request, hub, who, RULES, all_or_nothing)
-    return report.to_json()
+add_reporting_routes(
+    router,
+    RULES,
+    (
+        "issuing_state",
+        "document_type",
+        "number",
+        "status",
+        "issue_date",
+        "expiry_date",
+        "reported_date",
+        "reference",
+        "remarks",
+    ),
+)
 
 
 def _signed(hub: HubContext, body: dict[str, Any]) -> dict[str, Any]:

@@ -69,3 +69,11 @@ def require_role(user: NodeUser, *roles: Role) -> None:
     if user.role not in roles:
         wanted = " or ".join(r.value for r in roles)
         raise Forbidden(f"this needs the {wanted} role; {user.identity} does not have it")
+
+
+def may_report(user: NodeUser) -> None:
+    if not (user.is_system or user.role in (Role.OPERATOR, Role.ADMIN)):
+        raise Forbidden(
+            f"reporting records needs the operator or admin role, or a national-system "
+            f"token; {user.identity} may only check"
+        )

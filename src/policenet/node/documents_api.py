@@ -10,28 +10,20 @@ check only. A bulk load is checked row by row here first
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from policenet.domain.officers import Role
-from policenet.errors import Forbidden, PolicenetError, Unavailable
-from policenet.node.auth import NodeDep, NodeUser, UserDep
+from policenet.errors import PolicenetError, Unavailable
+from policenet.node.auth import NodeDep, UserDep
 from policenet.node.offline import OfflineCopy
-from policenet.node.uploads import upload_body
+from policenet.node.reporting_routes import add_reporting_routes
 from policenet.registers.documents.index import DocumentProbe
-from policenet.registers.documents.requests import CheckRequest, RecordsRequest, probe_for
+from policenet.registers.documents.requests import CheckRequest, probe_for
+from policenet.registers.documents.rules import DocumentRules
 
 router = APIRouter(prefix="/api/v1/documents")
-
-
-def may_report(user: NodeUser) -> None:
-    if not (user.is_system or user.role in (Role.OPERATOR, Role.ADMIN)):
-        raise Forbidden(
-            f"reporting records needs the operator or admin role, or a national-system "
-            f"token; {user.identity} may only check"
-        )
 
 
 @router.post("/check")
@@ -84,30 +76,4 @@ def _from_copy(
     }
 
 
-@router.post("/records")
-async def records(body: RecordsRequest, node: NodeDep, user: UserDep) -> Any:
-    """Report up to 10,000 rows (put or remove) to the register."""
-    may_report(user)
-    return await node.hub.post("/v1/documents/records", body.model_dump(), officer=user.identity)
-
-
-@router.post("/load")
-async def load(
-    request: Request,
-    node: NodeDep,
-    user: UserDep,
-    format: Annotated[Literal["csv", "ndjson"], Query(description="the body's format")] = "csv",
-    all_or_nothing: Annotated[bool, Query(description="apply nothing if any row is bad")] = False,
-) -> dict[str, Any]:
-    """A bulk load (CSV or NDJSON body of any size): checked here, then streamed to the hub."""
-    may_report(user)
-    report = await upload_body(
-        request.stream(),
-        node.settings.directory / "spool",
-        node.hub,
-        format,
-        all_or_nothing=all_or_nothing,
-        today=node.clock().date(),
-        officer=user.identity,
-    )
-    return report.to_json()
+add_reporting_routes(router, DocumentRules())

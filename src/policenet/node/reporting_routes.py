@@ -14,8 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from policenet.node.auth import NodeDep, UserDep
-from policenet.node.documents_api import may_report
+from policenet.node.auth import NodeDep, UserDep, may_report
 from policenet.node.uploads import upload_body
 from policenet.registers.base import RegisterRules
 
