@@ -41,7 +41,6 @@ import gc
 import json
 import os
 import platform
-import secrets
 import statistics
 import sys
 import time
@@ -55,13 +54,13 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 
+from bench.postgres import scratch_database
 from policenet.registers.dna.frequencies import default_frequencies
 from policenet.registers.dna.index import DnaIndex
 from policenet.registers.dna.matching import Stringency
 from policenet.registers.dna.profile import CODIS_CORE_LOCI, Category, DnaProfile, Genotype
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_SESSION = {"jit": "off", "maintenance_work_mem": "1GB"}
 """Favour the peer: no JIT compile time on each query; index builds sort in memory."""
 CHUNK = 65_536
@@ -171,21 +170,6 @@ def brute_force(matrix: Matrix, probe: DnaProfile, min_loci: int = MIN_LOCI) -> 
 
 def columns() -> list[str]:
     return [f"{locus.lower()}_{k}" for locus in CODIS_CORE_LOCI for k in (1, 2)]
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new database ``policenet_bench_dna_<random>`` on the local server, dropped afterwards."""
-    name = f"policenet_bench_dna_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    say(f"PostgreSQL scratch database {name} created")
-    try:
-        yield PG_ADMIN.replace("dbname=postgres", f"dbname={name}")
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        say(f"PostgreSQL scratch database {name} dropped")
 
 
 def pg_load(conn: psycopg.Connection[Any], matrix: Matrix) -> float:
@@ -437,7 +421,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     conn_env: dict[str, Any] | None = None
     if args.postgres:
         pg_stains = stains[: args.pg_probes]
-        with scratch_database() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        with scratch_database(say) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
             for name, value in PG_SESSION.items():
                 conn.execute(f"SET {name} = '{value}'")
             conn_env = environment(conn)

@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import gc
 import json
 import os
 import platform
-import secrets
 import shutil
 import ssl
 import statistics
@@ -62,6 +60,7 @@ import httpx
 import numpy as np
 import psycopg
 
+from bench.postgres import scratch_database
 from bench.synthetic_documents import CSV_COLUMNS, SyntheticRegister, write_files
 from policenet.demo.network import DemoNetwork
 from policenet.domain.envelope import Envelope
@@ -76,7 +75,6 @@ from policenet.store.database import open_store
 from policenet.store.ports import RecordPut
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 BATCH = 10_000
 EXTRAPOLATE_TO = 100_000_000
 HUB_PAGE = 50_000
@@ -174,21 +172,6 @@ def _git(*args: str) -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new database ``policenet_bench_<random>`` on the local server, dropped afterwards."""
-    name = f"policenet_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    say(f"PostgreSQL scratch database {name} created")
-    try:
-        yield PG_ADMIN.replace("dbname=postgres", f"dbname={name}")
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        say(f"PostgreSQL scratch database {name} dropped")
 
 
 def pg_load(conn: psycopg.Connection[Any], csv_path: Path, total: int) -> dict[str, float]:
@@ -444,7 +427,7 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
         traced, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
 
-        with scratch_database() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        with scratch_database(say) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
             env = environment(conn)
             for setting, value in PG_SESSION.items():
                 conn.execute(f"SET {setting} = '{value}'")
@@ -864,7 +847,7 @@ def run_tunnel(args: argparse.Namespace) -> dict[str, Any]:
         network.start_nodes()
         network.wait_until_up(timeout=300)
         startup_s = time.perf_counter() - started
-        with scratch_database() as dsn:
+        with scratch_database(say) as dsn:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 env = environment(conn)
                 pg_load(conn, csv_path, total)

@@ -41,20 +41,18 @@ search --persons 1000000`` (see bench/README.md).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import gc
 import json
 import os
 import platform
 import random
-import secrets
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +63,7 @@ import numpy as np
 import psycopg
 from anyascii import anyascii
 
+from bench.postgres import scratch_database
 from bench.synthetic_persons import (
     AS_OF,
     VARIANT_KINDS,
@@ -94,7 +93,6 @@ PEER_ALGORITHMS = ("logic-v1", "logic-v2")
 PEER_THRESHOLD = 0.7
 """nomenklatura's algorithms carry no threshold of their own; 0.7 is the default of its
 name benchmark (``contrib/name_bench``) and of yente, the API built on it."""
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_SESSION = {"jit": "off", "maintenance_work_mem": "1GB", "statement_timeout": "10s"}
 """Favour the peer: no JIT compilation of short queries; the GIN index built in memory.
 A query running over 10 s is stopped and counted as a miss."""
@@ -786,21 +784,6 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # -- the peer: PostgreSQL with pg_trgm ----------------------------------------------------------
 
 
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new database ``policenet_bench_<random>`` on the local server, dropped afterwards."""
-    name = f"policenet_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    say(f"PostgreSQL scratch database {name} created")
-    try:
-        yield PG_ADMIN.replace("dbname=postgres", f"dbname={name}")
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        say(f"PostgreSQL scratch database {name} dropped")
-
-
 PG_QUERY = """
 SELECT person, max(similarity(name, %(q)s)) AS score
 FROM person_names WHERE name %% %(q)s
@@ -953,7 +936,7 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
     conn_env: dict[str, Any] | None = None
     if pg_subset and args.postgres:
         try:
-            with scratch_database() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+            with scratch_database(say) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
                 for name, value in PG_SESSION.items():
                     conn.execute(f"SET {name} = '{value}'")
                 try:
