@@ -76,8 +76,8 @@ from policenet.errors import InvalidField
 from policenet.registers.base import Candidate
 from policenet.registers.persons import index as index_module
 from policenet.registers.persons import matching, names, nicknames, tokens
-from policenet.registers.persons.index import PersonIndex, token_keys
-from policenet.registers.persons.matching import THRESHOLD, compare_names
+from policenet.registers.persons.index import PersonIndex
+from policenet.registers.persons.matching import THRESHOLD, compare_names, token_keys
 from policenet.registers.persons.names import ParsedName, parse_name
 from policenet.registers.persons.record import Person, validate
 from policenet.registers.persons.scoring import PersonQuery, best_name, parse_query, score_person
