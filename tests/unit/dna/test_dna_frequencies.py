@@ -23,11 +23,12 @@ from policenet.registers.dna.frequencies import (
     default_frequencies,
     parse_allele,
 )
+from tests.reference_data import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "src" / "policenet" / "registers" / "dna" / "data"
 TABLE = DATA / "nist1036-frequencies.json"
-NIST_CSV = ROOT / ".." / "shared" / "data" / "dna" / "nist1036_genotypes.csv"
+NIST_CSV = SHARED_DATA / "dna" / "nist1036_genotypes.csv"
 SCRIPT = ROOT / "scripts" / "build_dna_frequencies.py"
 
 POPULATIONS = {"all": 1036, "african_american": 342, "caucasian": 361, "hispanic": 236, "asian": 97}

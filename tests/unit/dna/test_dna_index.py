@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,15 +29,9 @@ from policenet.registers.dna.profile import (
     natural_key,
     validate,
 )
+from tests.reference_data import SHARED_DATA
 
-NIST = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "data"
-    / "dna"
-    / "nist1036_genotypes.csv"
-)
+NIST = SHARED_DATA / "dna" / "nist1036_genotypes.csv"
 STAIN, CONVICTED, SUSPECT = (
     Category.CRIME_SCENE_STAIN,
     Category.REFERENCE_CONVICTED,

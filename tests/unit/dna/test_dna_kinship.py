@@ -6,7 +6,6 @@ import csv
 import itertools
 import math
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -24,15 +23,9 @@ from policenet.registers.dna.kinship import (
     kinship_lr,
     rank_candidates,
 )
+from tests.reference_data import SHARED_DATA
 
-NIST_CSV = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "data"
-    / "dna"
-    / "nist1036_genotypes.csv"
-)
+NIST_CSV = SHARED_DATA / "dna" / "nist1036_genotypes.csv"
 # Constructed frequencies, N = 100 so the 5/2N floor is 0.025.
 TH01 = {60: 0.2, 70: 0.1, 80: 0.4, 93: 0.3}
 TABLE = AlleleFrequencies({"test": {"TH01": LocusFrequencies(100, TH01)}})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -25,15 +24,9 @@ from policenet.registers.dna.profile import (
     natural_key,
     validate,
 )
+from tests.reference_data import SHARED_DATA
 
-NIST = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "data"
-    / "dna"
-    / "nist1036_genotypes.csv"
-)
+NIST = SHARED_DATA / "dna" / "nist1036_genotypes.csv"
 
 SIX = {
     "D3S1358": "15,16",

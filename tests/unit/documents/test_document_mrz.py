@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -19,11 +18,10 @@ from policenet.registers.documents.mrz import (
     format_mrz,
     parse_mrz,
 )
+from tests.reference_data import SHARED_DATA
 
 TODAY = date(2026, 5, 1)
-SPECIMENS = (
-    Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "documents"
-) / "icao9303_specimens.txt"
+SPECIMENS = (SHARED_DATA / "documents") / "icao9303_specimens.txt"
 
 TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 TD2 = "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nD231458907UTO7408122F1204159<<<<<<<6"

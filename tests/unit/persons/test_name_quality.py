@@ -10,16 +10,15 @@ nomenklatura's matchers.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
 from policenet.errors import InvalidField
 from policenet.registers.persons.matching import THRESHOLD, compare_names
 from policenet.registers.persons.names import parse_name
+from tests.reference_data import SHARED_DATA
 
-ROOT = Path(__file__).resolve().parents[3]
-PAIRS = ROOT / ".." / "shared" / "data" / "names" / "name_pairs.csv"
+PAIRS = SHARED_DATA / "names" / "name_pairs.csv"
 FLOOR = 0.85
 
 

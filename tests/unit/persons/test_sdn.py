@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -19,15 +18,9 @@ from policenet.registers.persons.sdn import (
     issuing_state,
     sdn_rows,
 )
+from tests.reference_data import SHARED_DATA
 
-SDN_CSV = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "data"
-    / "names"
-    / "ofac_sdn_2024-05-03.csv"
-)
+SDN_CSV = SHARED_DATA / "names" / "ofac_sdn_2024-05-03.csv"
 TODAY = date(2024, 5, 3)
 VESSEL_COLUMNS = ",".join(["-0- "] * 6)  # Call_Sign .. Vess_owner, empty
 
