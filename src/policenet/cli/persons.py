@@ -14,6 +14,7 @@ from policenet.cli.common import NodeDir, out
 from policenet.cli.reporting import export_file, load_file, with_hub
 from policenet.errors import InvalidInput
 from policenet.node.hubclient import HubClient
+from policenet.registers.persons.requests import MAX_SCREENING
 from policenet.registers.persons.rules import PersonRules
 from policenet.registers.persons.sdn import DEFAULT_LIST_NAME, sdn_rows
 
@@ -22,7 +23,7 @@ app = typer.Typer(
 )
 Officer = Annotated[str, typer.Option(help="who the hub's audit log names as acting")]
 
-SCREEN_BATCH = 1_000
+SCREEN_BATCH = MAX_SCREENING
 """Names per screening request (the hub's limit)."""
 
 

@@ -33,9 +33,6 @@ from policenet.registers.persons.scoring import PersonQuery
 from policenet.security.auditlog import AuditLog
 from policenet.store.ports import UnitOfWork
 
-MAX_SCREENING = 1_000
-"""Names in one screening batch (a passenger list)."""
-
 
 class PersonRegister(PayloadIndex[Person]):
     """The hub's persons index over the store, safe to share between threads."""
@@ -111,4 +108,4 @@ class PersonRegister(PayloadIndex[Person]):
         return answer(uow, audit, caller, REGISTER, found, now, policy, source="document")
 
 
-__all__ = ["MAX_SCREENING", "REGISTER", "PersonRegister", "PersonRules"]
+__all__ = ["REGISTER", "PersonRegister", "PersonRules"]

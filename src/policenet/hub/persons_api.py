@@ -5,33 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from policenet.errors import PolicenetError
 from policenet.hub.api import CallerDep, HubDep
-from policenet.hub.persons import MAX_SCREENING, PersonRules
+from policenet.hub.persons import PersonRules
 from policenet.hub.reporting_routes import add_reporting_routes
 from policenet.registers.persons.codec import to_row
 from policenet.registers.persons.record import ROW_FIELDS
+from policenet.registers.persons.requests import ScreenRequest, SearchRequest
 from policenet.registers.persons.scoring import PersonQuery, parse_query
 
 router = APIRouter(prefix="/v1/persons")
 RULES = PersonRules()
 
 
-class Query(BaseModel):
-    name: str = Field(description="the name as written, in any script", max_length=2000)
-    date_of_birth: str | None = Field(None, description="YYYY, YYYY-MM or YYYY-MM-DD")
-    nationality: str | None = Field(None, description="ISO 3166-1 alpha-2")
-    sex: str | None = Field(None, description="M, F or X")
-
-
-class Search(Query):
-    limit: int = Field(10, ge=1, le=100, description="most hits returned")
-
-
 @router.post("/search")
-def search(body: Search, hub: HubDep, who: CallerDep) -> dict[str, Any]:
+def search(body: SearchRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     """Search one person by name (and date of birth, nationality, sex); hits best first."""
     now = hub.clock()
     query = parse_query(body.model_dump(), now.date())
@@ -47,13 +36,8 @@ def search(body: Search, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     }
 
 
-class Screen(BaseModel):
-    persons: list[Query] = Field(min_length=1, max_length=MAX_SCREENING)
-    limit: int = Field(3, ge=1, le=20, description="most hits returned per name")
-
-
 @router.post("/screen")
-def screen(body: Screen, hub: HubDep, who: CallerDep) -> dict[str, Any]:
+def screen(body: ScreenRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
     """Screen a batch of names (a passenger list); one answer per name, in order.
 
     A name that cannot be searched gets an ``error`` naming what is wrong;

@@ -39,6 +39,7 @@ from policenet.node.ui.web import (
 from policenet.registers.dna.profile import Category
 from policenet.registers.documents.record import DocumentType
 from policenet.registers.documents.requests import CheckRequest, DocumentItem
+from policenet.registers.persons.requests import SearchRequest
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -250,7 +251,7 @@ async def persons_search(request: Request, node: NodeDep, page: PageDep) -> HTML
         "sex": form_text(form, "sex", 1).upper(),
     }
     context: dict[str, Any] = {"form": fields}
-    body = persons_api.Search(
+    body = SearchRequest(
         name=fields["name"],
         date_of_birth=fields["date_of_birth"] or None,
         nationality=fields["nationality"] or None,
