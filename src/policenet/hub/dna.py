@@ -96,10 +96,7 @@ class DnaRegister(PayloadIndex[DnaProfile]):
 
     def __init__(self) -> None:
         self._index = DnaIndex()
-        super().__init__(self._index)
-
-    def decode(self, payload: Mapping[str, Any]) -> DnaProfile:
-        return from_payload(payload)
+        super().__init__(self._index, from_payload)
 
     def search(
         self,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from policenet.domain.registers import RegisterName
@@ -85,13 +85,13 @@ class RecordIndex(Protocol[RecordT_contra]):
 class PayloadIndex(LiveIndex, Generic[RecordT]):
     """A :class:`LiveIndex` whose index holds each record, read back from its stored payload."""
 
-    def __init__(self, index: RecordIndex[RecordT]) -> None:
+    def __init__(
+        self, index: RecordIndex[RecordT], decode: Callable[[Mapping[str, Any]], RecordT]
+    ) -> None:
+        """``decode`` reads a record back from its stored payload (the register's codec)."""
         super().__init__()
         self._records = index
-
-    @abc.abstractmethod
-    def decode(self, payload: Mapping[str, Any]) -> RecordT:
-        """The record a stored payload holds."""
+        self.decode = decode
 
     def __len__(self) -> int:
         return len(self._records)

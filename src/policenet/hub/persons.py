@@ -13,9 +13,8 @@ records name the document (:meth:`PersonRegister.linked`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from policenet.domain.cases import DeadlinePolicy
 from policenet.hub.answering import answer
@@ -41,10 +40,7 @@ class PersonRegister(PayloadIndex[Person]):
 
     def __init__(self) -> None:
         self._index = PersonIndex()
-        super().__init__(self._index)
-
-    def decode(self, payload: Mapping[str, Any]) -> Person:
-        return from_payload(payload)
+        super().__init__(self._index, from_payload)
 
     def search(
         self,
