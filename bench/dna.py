@@ -40,7 +40,6 @@ import ctypes
 import gc
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -54,6 +53,7 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 
+from bench.environment import environment
 from bench.postgres import scratch_database
 from policenet.registers.dna.frequencies import default_frequencies
 from policenet.registers.dna.index import DnaIndex
@@ -61,6 +61,14 @@ from policenet.registers.dna.matching import Stringency
 from policenet.registers.dna.profile import CODIS_CORE_LOCI, Category, DnaProfile, Genotype
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DNA_PG_SETTINGS = (
+    "shared_buffers",
+    "work_mem",
+    "jit",
+    "max_parallel_workers_per_gather",
+    "effective_cache_size",
+)
+"""The PostgreSQL settings that bear on a sequential scan of the profiles."""
 PG_SESSION = {"jit": "off", "maintenance_work_mem": "1GB"}
 """Favour the peer: no JIT compile time on each query; index builds sort in memory."""
 CHUNK = 65_536
@@ -279,37 +287,6 @@ def ours(index: DnaIndex, near: bool) -> Callable[[DnaProfile], list[int]]:
     return search
 
 
-def environment(conn: psycopg.Connection[Any] | None) -> dict[str, Any]:
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    env: dict[str, Any] = {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": next(
-            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-            platform.processor(),
-        ),
-        "memory_bytes": next(int(x.split()[1]) * 1024 for x in meminfo if x.startswith("MemTotal")),
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "psycopg": psycopg.__version__,
-        "load_average_1_5_15_min": os.getloadavg(),
-    }
-    if conn is not None:
-        env["postgresql"] = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
-        env["postgresql_settings"] = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in (
-                "shared_buffers",
-                "work_mem",
-                "jit",
-                "max_parallel_workers_per_gather",
-                "effective_cache_size",
-            )
-        }
-    return env
-
-
 # -- the run ---------------------------------------------------------------------------
 
 
@@ -424,7 +401,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with scratch_database(say) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
             for name, value in PG_SESSION.items():
                 conn.execute(f"SET {name} = '{value}'")
-            conn_env = environment(conn)
+            conn_env = environment(conn, DNA_PG_SETTINGS)
             say("PostgreSQL: COPY")
             load = pg_load(conn, matrix)
             size = conn.execute("SELECT pg_total_relation_size('profiles')").fetchone()[0]  # type: ignore[index]

@@ -41,11 +41,9 @@ import dataclasses
 import gc
 import json
 import os
-import platform
 import shutil
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +58,7 @@ import httpx
 import numpy as np
 import psycopg
 
+from bench.environment import environment
 from bench.postgres import scratch_database
 from bench.synthetic_documents import CSV_COLUMNS, SyntheticRegister, write_files
 from policenet.demo.network import DemoNetwork
@@ -127,51 +126,6 @@ def every(step: int, what: str, total: int) -> Callable[[int], None]:
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def environment(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    memory = next(
-        int(line.split()[1]) * 1024
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal:")
-    )
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    settings = {
-        name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-        for name in ("shared_buffers", "work_mem", "maintenance_work_mem", "jit")
-    }
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu,
-        "memory_bytes": memory,
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "psycopg": psycopg.__version__,
-        "postgresql": conn.execute("SELECT version()").fetchone()[0],  # type: ignore[index]
-        "postgresql_settings": settings,
-        "load_average_1_5_15_min": os.getloadavg(),
-        "policenet_commit": _git("rev-parse", "HEAD"),
-        "policenet_uncommitted_files_in_src": len(_git("status", "--porcelain", "src").split())
-        // 2,
-    }
-
-
-def _git(*args: str) -> str:
-    """Output of a read-only git command in the repository, or "" without git."""
-    try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, cwd=RESULTS.parents[1]
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def pg_load(conn: psycopg.Connection[Any], csv_path: Path, total: int) -> dict[str, float]:

@@ -44,8 +44,6 @@ import argparse
 import csv
 import gc
 import json
-import os
-import platform
 import random
 import statistics
 import subprocess
@@ -63,6 +61,7 @@ import numpy as np
 import psycopg
 from anyascii import anyascii
 
+from bench.environment import environment
 from bench.postgres import scratch_database
 from bench.synthetic_persons import (
     AS_OF,
@@ -133,52 +132,6 @@ def percentiles(seconds: Sequence[float]) -> dict[str, float]:
         "mean_ms": round(float(ms.mean()), 3),
         "n": len(seconds),
     }
-
-
-def environment(conn: psycopg.Connection[Any] | None = None) -> dict[str, Any]:
-    memory = next(
-        int(line.split()[1]) * 1024
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal:")
-    )
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    env: dict[str, Any] = {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu,
-        "memory_bytes": memory,
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "psycopg": psycopg.__version__,
-        "load_average_1_5_15_min": os.getloadavg(),
-        "policenet_commit": _git("rev-parse", "HEAD"),
-        "policenet_uncommitted_files_in_src": len(_git("status", "--porcelain", "src").split())
-        // 2,
-    }
-    if conn is not None:
-        env["postgresql"] = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
-        env["postgresql_settings"] = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in ("shared_buffers", "work_mem", "maintenance_work_mem", "jit")
-        }
-    return env
-
-
-def _git(*args: str) -> str:
-    """Output of a read-only git command in the repository, or "" without git."""
-    try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 # -- quality: the labelled pairs ---------------------------------------------------------------
