@@ -26,6 +26,7 @@ from policenet.node.officers import OfficerDirectory
 from policenet.node.offline import OfflineCopy
 from policenet.node.persons_api import router as persons_router
 from policenet.node.records_api import router as records_router
+from policenet.node.ui.web import PREFIX as UI_PREFIX
 from policenet.node.ui.web import SecurityHeaders
 from policenet.node.webhooks import WebhookForwarder, WebhookSubscriptions
 from policenet.node.webhooks_api import router as webhooks_router
@@ -155,7 +156,8 @@ def create_node(
                 "/api/v1/dna/load": settings.max_load_bytes,
                 "/api/v1/persons/load": settings.max_load_bytes,
                 "/api/v1/uploads": MAX_ATTACHMENT_BYTES + 1,
-                "/ui/cases/*": MAX_ATTACHMENT_BYTES + 64 * 1024,
+                f"{UI_PREFIX}/cases/*": MAX_ATTACHMENT_BYTES + 64 * 1024,
             },
+            pages=UI_PREFIX,
         )
     )

@@ -14,13 +14,23 @@ from policenet.web.errors import error_body
 class BodySizeLimit:
     """Refuse (413) a request whose declared or actual body exceeds its limit in bytes.
 
-    ``large`` gives paths (bulk loads) a limit of their own.
+    ``large`` gives paths (bulk loads) a limit of their own. Under
+    ``pages`` (a web UI's prefix) the refusal is a page a person can read,
+    elsewhere the JSON error every API answers with.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, large: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        large: dict[str, int] | None = None,
+        *,
+        pages: str | None = None,
+    ) -> None:
         self.app = app
         self.default_limit = limit
         self.large = large or {}
+        self.pages = pages
 
     def _limit(self, path: str) -> int:
         """The path's own limit; a ``large`` key ending in ``*`` is a prefix."""
@@ -37,7 +47,7 @@ class BodySizeLimit:
             return
         path = str(scope.get("path", ""))
         limit = self._limit(path)
-        html = path.startswith(HTML_PREFIX)
+        html = self.pages is not None and path.startswith(self.pages)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -78,10 +88,6 @@ class BodySizeLimit:
         except TooLarge:
             if not replied:
                 await _reply(send, 413, "too_large", _message(limit), html)
-
-
-HTML_PREFIX = "/ui"
-"""Paths answered to browsers (the node's web UI): errors here are pages."""
 
 
 def _message(limit: int) -> str:
