@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,31 +17,7 @@ from policenet.hub.persons import PersonRegister
 from policenet.security.auditlog import AuditLog
 from policenet.settings import HubSettings
 from policenet.store.ports import Store
-
-
-@dataclass
-class EventBell:
-    """Wakes event streams of this process when an event is appended.
-
-    Streams also poll the database, so events appended by another process
-    (the administrator's command line, another hub process) arrive too.
-    """
-
-    _waiters: set[asyncio.Event] = field(default_factory=set)
-
-    def ring(self) -> None:
-        for waiter in list(self._waiters):
-            waiter.set()
-
-    async def wait(self, timeout: float) -> None:
-        waiter = asyncio.Event()
-        self._waiters.add(waiter)
-        try:
-            await asyncio.wait_for(waiter.wait(), timeout)
-        except TimeoutError:
-            pass
-        finally:
-            self._waiters.discard(waiter)
+from policenet.web.bell import EventBell
 
 
 @dataclass

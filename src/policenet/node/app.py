@@ -37,6 +37,7 @@ from policenet.settings import NodeSettings
 from policenet.store.database import open_store
 from policenet.store.ports import Store
 from policenet.web.background import every, running
+from policenet.web.bell import EventBell
 from policenet.web.errors import install_error_handlers
 from policenet.web.limits import BodySizeLimit
 
@@ -87,6 +88,13 @@ def create_node(
         else None
     )
     forwarder = WebhookForwarder(store, clock)
+    bell = EventBell()
+
+    def heard() -> None:
+        """An event from the hub was stored: webhooks and the live inbox go on at once."""
+        forwarder.nudge()
+        bell.ring()
+
     context = NodeContext(
         copy=copy,
         messenger=Messenger(
@@ -96,10 +104,11 @@ def create_node(
         store=store,
         officers=officer_directory(settings, store, argon2=argon2),
         hub=hub,
-        follower=EventFollower(hub, store, clock, on_event=lambda _: forwarder.nudge()),
+        follower=EventFollower(hub, store, clock, on_event=lambda _: heard()),
         webhooks=WebhookSubscriptions(store, clock),
         forwarder=forwarder,
         clock=clock,
+        bell=bell,
     )
 
     @contextlib.asynccontextmanager

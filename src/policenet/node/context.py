@@ -15,6 +15,7 @@ from policenet.node.offline import OfflineCopy
 from policenet.node.webhooks import WebhookForwarder, WebhookSubscriptions
 from policenet.settings import NodeSettings
 from policenet.store.ports import Store
+from policenet.web.bell import EventBell
 
 
 @dataclass
@@ -30,5 +31,7 @@ class NodeContext:
     forwarder: WebhookForwarder
     copy: OfflineCopy | None = None
     """The offline copy of travel documents (None when the settings turn it off)."""
+    bell: EventBell = field(default_factory=EventBell)
+    """Rung when the follower stores an event from the hub (wakes the live inbox)."""
     scope_cache: dict[str, Any] = field(default_factory=dict)
     """The member's registers as the hub last gave them, for the web UI's menus."""

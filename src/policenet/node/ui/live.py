@@ -1,8 +1,9 @@
 """Live updates for the case inbox: a Server-Sent Events stream of what the node hears.
 
-The node already keeps the hub's events in its inbox (the event follower);
-this stream tells an open inbox page, as each case event arrives, that it
-should fetch its table again (``static/live.js``). Pages work without it:
+The node already keeps the hub's events in its inbox (the event follower),
+and rings its bell as each is stored; this stream wakes then and tells an
+open inbox page, when case events arrived, that it should fetch its table
+again (``static/live.js``). Pages work without it:
 the inbox also reloads when the officer asks.
 """
 
@@ -23,7 +24,8 @@ from policenet.node.ui.web import PREFIX, language, require_operator
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 5.0
+"""How often the stream looks at the inbox without being woken by the node's bell."""
 HEARTBEAT_SECONDS = 15.0
 STREAM_SECONDS = 600.0
 """A stream ends after this long; the browser reconnects by itself (and its session is
@@ -61,7 +63,7 @@ async def _stream(node: NodeContext, after: int, request: Request) -> AsyncItera
         if loop.time() - quiet > HEARTBEAT_SECONDS:
             yield b": heartbeat\n\n"
             quiet = loop.time()
-        await asyncio.sleep(POLL_SECONDS)
+        await node.bell.wait(POLL_SECONDS)
 
 
 @router.get("/live")
