@@ -44,6 +44,7 @@ import os
 import shutil
 import ssl
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -579,11 +580,11 @@ async def concurrent_singles(
     }
 
 
-async def officer_client(network: DemoNetwork, clients: int) -> httpx.AsyncClient:
-    """An HTTPS client logged in as PC Smith at the Met's node (one login: a one-time
-    code is accepted once per 30-second step)."""
-    login = next(x for x in network.logins if x.node == "met")
-    web_cert = network.node_dir("met") / "tls" / "web.pem"
+async def logged_in(network: DemoNetwork, node: str, clients: int = 1) -> httpx.AsyncClient:
+    """An HTTPS client logged in at ``node`` as its first demo login (a one-time code is
+    accepted once per 30-second step, so each node's login is used once)."""
+    login = next(x for x in network.logins if x.node == node)
+    web_cert = network.node_dir(node) / "tls" / "web.pem"
     client = httpx.AsyncClient(
         base_url=login.url,
         verify=ssl.create_default_context(cafile=str(web_cert)),
@@ -603,8 +604,126 @@ async def officer_client(network: DemoNetwork, clients: int) -> httpx.AsyncClien
     return client
 
 
+async def officer_client(network: DemoNetwork, clients: int) -> httpx.AsyncClient:
+    """An HTTPS client logged in as PC Smith at the Met's node."""
+    return await logged_in(network, "met", clients)
+
+
+async def wait_for_offline_copies(network: DemoNetwork, timeout: float = 600.0) -> float:
+    """Seconds until every node's offline copy of the register is complete.
+
+    A node copies the register when it starts (signed snapshot pages from the
+    hub); measuring checks meanwhile would measure that copy too.
+    """
+    started = time.perf_counter()
+    for node in sorted({login.node for login in network.logins}):
+        client = await logged_in(network, node)
+        try:
+            while True:
+                status = (await client.get("/api/v1/status")).json()["offline_copy"]
+                if status is None or status["ready"]:
+                    break
+                if time.perf_counter() - started > timeout:
+                    raise RuntimeError(f"the offline copy at {node} is not ready: {status}")
+                await asyncio.sleep(0.5)
+        finally:
+            await client.aclose()
+    return time.perf_counter() - started
+
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk" / "single_checks.lua"
+
+
+def wrk_singles(
+    network: DemoNetwork, token: str, numbers: Sequence[str], args: argparse.Namespace
+) -> dict[str, Any] | None:
+    """Single checks from ``args.clients`` connections of wrk (a load generator in C, so the
+    client's own cost stays out of the figures), each sending one check at a time for
+    ``args.wrk_seconds``; None when wrk is not installed."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    login = next(x for x in network.logins if x.node == "met")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(numbers) + "\n")
+    try:
+        command = [
+            wrk,
+            "-t1",
+            f"-c{args.clients}",
+            f"-d{args.wrk_seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(WRK_SCRIPT),
+            login.url,
+        ]
+        env = {**os.environ, "CHECK_NUMBERS": listing.name, "CHECK_TOKEN": token}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(listing.name)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("wrk-json: "))
+    found = json.loads(line.removeprefix("wrk-json: "))
+    errors = sum(v for k, v in found.items() if k.startswith("errors_"))
+    return {
+        "client": f"wrk, 1 thread, {args.clients} connections",
+        "clients": args.clients,
+        "lookups": found["requests"],
+        "failures": errors,
+        "errors": {k: v for k, v in found.items() if k.startswith("errors_")},
+        "seconds": found["seconds"],
+        "lookups_per_second": found["requests"] / found["seconds"],
+        "p50_ms": found["p50_us"] / 1000,
+        "p90_ms": found["p90_us"] / 1000,
+        "p99_ms": found["p99_us"] / 1000,
+        "max_ms": found["max_us"] / 1000,
+    }
+
+
+async def paced_singles(
+    call: Callable[[str], Any], numbers: Sequence[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """``args.clients`` clients, each sending one check every ``args.pace`` seconds (a
+    border's gates at a steady rate), for ``args.paced_seconds``: latency below saturation."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    feed = iter(numbers)
+    deadline = time.monotonic() + args.paced_seconds
+
+    async def gate(offset: float) -> None:
+        await asyncio.sleep(offset)  # the gates start spread over one interval
+        tick = time.monotonic()
+        while tick < deadline and (number := next(feed, None)) is not None:
+            started = time.perf_counter()
+            try:
+                await call(number)
+                latencies.append(time.perf_counter() - started)
+            except Exception as exc:  # counted and reported, the run goes on
+                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+            tick += args.pace
+            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(gate(i * args.pace / args.clients) for i in range(args.clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "clients": args.clients,
+        "seconds_between_checks_per_client": args.pace,
+        "offered_per_second": args.clients / args.pace,
+        "lookups": len(latencies),
+        "failures": len(failures),
+        "first_failures": failures[:3],
+        "seconds": elapsed,
+        "lookups_per_second": len(latencies) / elapsed,
+        **(percentiles(latencies) if latencies else {}),
+    }
+
+
 async def node_measurements(
-    client: httpx.AsyncClient, probes: Sequence[tuple[str, str, bool]], args: argparse.Namespace
+    network: DemoNetwork,
+    client: httpx.AsyncClient,
+    probes: Sequence[tuple[str, str, bool]],
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
     async def check(numbers: Sequence[str]) -> int:
         body = {"documents": [{"number": n} for n in numbers]}
@@ -632,7 +751,15 @@ async def node_measurements(
             say(f"node batch {n} of {len(batches)}: {seconds[-1]:.2f} s")
     warm, measured = _single_probes(numbers, args)
     await concurrent_singles(lambda n: check([n]), warm, _warm_up(args))
-    singles = await concurrent_singles(lambda n: check([n]), measured, args)
+    token = client.headers["authorization"].removeprefix("Bearer ")
+    say(f"single checks: {args.clients} wrk connections for {args.wrk_seconds} s")
+    singles = await asyncio.to_thread(wrk_singles, network, token, measured, args)
+    if singles is None:
+        say("wrk is not installed: single checks from this process's HTTP client instead")
+        singles = await concurrent_singles(lambda n: check([n]), measured, args)
+        singles["client"] = f"httpx in the benchmark's process, {args.clients} connections"
+    say(f"paced single checks: {args.clients} clients, one check each every {args.pace} s")
+    paced = await paced_singles(lambda n: check([n]), measured[::-1], args)
     return {
         "batched": {
             "batches": len(batches),
@@ -648,6 +775,7 @@ async def node_measurements(
             "documents_with_hits": answered_with_hits,
         },
         "single_concurrent": singles,
+        "single_paced": paced,
     }
 
 
@@ -763,7 +891,7 @@ async def tunnel_runs(
             say(f"checks with {fraction:.1%} of the numbers present")
             count = args.batches * BATCH + args.singles + 4 * args.clients
             probes = register.probes(count, fraction, args.seed + 1)
-            node = await node_measurements(client, probes, args)
+            node = await node_measurements(network, client, probes, args)
             say("the same lookups in PostgreSQL")
             peer = await pg_measurements(dsn, probes, args)
             runs[f"present_{fraction}"] = {
@@ -801,6 +929,8 @@ def run_tunnel(args: argparse.Namespace) -> dict[str, Any]:
         network.start_nodes()
         network.wait_until_up(timeout=300)
         startup_s = time.perf_counter() - started
+        say("waiting for the nodes' offline copies of the register")
+        copies_s = asyncio.run(wait_for_offline_copies(network))
         with scratch_database(say) as dsn:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 env = environment(conn)
@@ -831,7 +961,11 @@ def run_tunnel(args: argparse.Namespace) -> dict[str, Any]:
                 "single_seconds_limit": args.single_seconds,
                 "met_node_hub_timeout_seconds": args.hub_timeout,
             },
-            "setup_seconds": {"store_at_hub": store_s, "start_network": startup_s},
+            "setup_seconds": {
+                "store_at_hub": store_s,
+                "start_network": startup_s,
+                "offline_copies_complete": copies_s,
+            },
             "runs": runs,
             "hub_in_process": in_process,
         }
@@ -875,6 +1009,13 @@ def print_tunnel_table(result: dict[str, Any]) -> None:
             f"{node['single_concurrent']['lookups_per_second']:>14,.0f}"
             f"{peer['single_concurrent']['lookups_per_second']:>14,.0f}"
         )
+        paced = node["single_paced"]
+        label = f"paced, {paced['offered_per_second']:.0f}/s offered: p50/p99"
+        print(
+            f"{label:36}{paced.get('p50_ms', float('nan')):>14.1f}"
+            f"{paced.get('p99_ms', float('nan')):>14.1f}"
+        )
+        print(f"(single checks through the node sent by {node['single_concurrent']['client']})")
 
 
 # --- command line ---------------------------------------------------------------------
@@ -899,6 +1040,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     tunnel.add_argument("--clients", type=int, default=50)
     tunnel.add_argument("--singles", type=int, default=5_000, help="single checks at most")
     tunnel.add_argument("--single-seconds", type=float, default=60.0, help="time limit")
+    tunnel.add_argument("--wrk-seconds", type=int, default=30, help="wrk's single checks")
+    tunnel.add_argument(
+        "--pace", type=float, default=0.5, help="paced singles: seconds between a client's checks"
+    )
+    tunnel.add_argument("--paced-seconds", type=float, default=30.0, help="paced singles")
     tunnel.add_argument(
         "--in-process-singles", type=int, default=500, help="single checks at the hub alone"
     )

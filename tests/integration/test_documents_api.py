@@ -160,6 +160,28 @@ def test_check_by_number_finds_the_record_and_is_audited(world: HubWorld, hub: T
     assert [e.kind for e in world.events_for("ncb-gb")].count("register.hit") == 1
 
 
+def test_a_check_merged_by_a_node_says_so_in_the_audit_entry(
+    memory_world: HubWorld, memory_hub: TestClient
+) -> None:
+    body = {"documents": [{"number": "A1"}, {"number": "B2"}, {"number": "C3"}], "requests": 3}
+    got = memory_hub.post(
+        CHECK, json=body, headers=memory_world.as_member(MET, officer="sys.gates")
+    )
+    assert got.status_code == 200, got.text
+    assert len(got.json()["answers"]) == 3
+    (audited,) = entries(memory_world, "enquiry.documents")
+    assert (audited.officer, audited.detail["probes"], audited.detail["requests"]) == (
+        "sys.gates",
+        3,
+        3,
+    )
+    single = memory_hub.post(
+        CHECK, json={"documents": [{"number": "A1"}]}, headers=memory_world.as_member(MET)
+    )
+    assert single.status_code == 200, single.text
+    assert "requests" not in entries(memory_world, "enquiry.documents")[-1].detail
+
+
 def test_check_by_mrz_finds_the_record(world: HubWorld, hub: TestClient) -> None:
     report(hub, world, "ncb-fr", [doc("14FR00001")])
     zone = td3("14FR00001")
@@ -458,7 +480,12 @@ HUB_REPORT = {
 def node(tmp_path: Path) -> NodeWorld:
     (tmp_path / "node").mkdir()
     world = build_node(tmp_path / "node")
-    world.hub.routes[("POST", CHECK)] = {"checked_at": "x", "source": "live", "answers": []}
+    # the answer to a check of one document
+    world.hub.routes[("POST", CHECK)] = {
+        "checked_at": "x",
+        "source": "live",
+        "answers": [{"index": 0, "hits": []}],
+    }
     world.hub.routes[("POST", RECORDS)] = HUB_REPORT
     world.hub.routes[("POST-STREAM", LOAD)] = HUB_REPORT
     return world

@@ -738,16 +738,24 @@ class BrokenDirectoryStore(MemoryStore):
 
     broken: str | None = None
 
+    def _break(self, uow: MemoryUnitOfWork) -> MemoryUnitOfWork:
+        if self.broken is not None:
+
+            def fail(*_: Any) -> Any:
+                raise RuntimeError(SECRET_DETAIL)
+
+            setattr(uow.members, self.broken, fail)
+        return uow
+
     @contextmanager
     def unit_of_work(self) -> Iterator[MemoryUnitOfWork]:
         with super().unit_of_work() as uow:
-            if self.broken is not None:
+            yield self._break(uow)
 
-                def fail(*_: Any) -> Any:
-                    raise RuntimeError(SECRET_DETAIL)
-
-                setattr(uow.members, self.broken, fail)
-            yield uow
+    @contextmanager
+    def reading(self) -> Iterator[MemoryUnitOfWork]:
+        with super().reading() as uow:
+            yield self._break(uow)
 
 
 def test_an_internal_error_is_a_generic_500(

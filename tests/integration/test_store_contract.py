@@ -170,6 +170,52 @@ def test_any_member_round_trips_and_a_discarded_unit_keeps_nothing(
         assert uow.members.get(member.code) is None
 
 
+# --- reading ---------------------------------------------------------------------------
+
+
+def test_reading_sees_what_was_committed_and_keeps_nothing_written(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.members.add(ncb("GB"))
+    with store.reading() as view:
+        assert view.members.get("ncb-gb") == ncb("GB")
+    # a programming error: the SQL store refuses it (the driver's error), the fake discards it
+    with contextlib.suppress(Exception), store.reading() as view:
+        view.members.add(ncb("FR"))
+    with store.reading() as view:
+        assert [m.code for m in view.members.list()] == ["ncb-gb"]
+
+
+def test_reading_neither_waits_for_a_unit_of_work_nor_holds_one_up(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.members.add(ncb("GB"))
+    writing, read_done = threading.Event(), threading.Event()
+    seen: list[list[str]] = []
+
+    def writer() -> None:
+        with store.unit_of_work() as uow:
+            uow.members.add(ncb("FR"))
+            writing.set()
+            # the unit stays open until the reader has read (or a minute has gone by)
+            read_done.wait(60)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writing.wait(60)
+    with store.reading() as view:
+        seen.append([m.code for m in view.members.list()])
+    read_done.set()
+    thread.join(60)
+    assert seen == [["ncb-gb"]]  # read while the writer held its unit: the committed state
+    with store.reading() as view:
+        assert view.members.get("ncb-fr") == ncb("FR")
+        # an open reading does not keep the next writer out, and keeps its view
+        with store.unit_of_work() as uow:
+            uow.members.add(ncb("JP"))
+        assert [m.code for m in view.members.list()] == ["ncb-fr", "ncb-gb"]
+    with store.reading() as view:
+        assert [m.code for m in view.members.list()] == ["ncb-fr", "ncb-gb", "ncb-jp"]
+
+
 # --- certificates ----------------------------------------------------------------------
 
 

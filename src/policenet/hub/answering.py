@@ -35,18 +35,29 @@ def answer(
     *,
     source: str = "live",
     weigh: Callable[[Hit], Hit] | None = None,
+    requests: int = 1,
 ) -> list[list[Hit]]:
     """The hits of each probe's candidates, in probe order, audited, told and followed up.
 
     ``weigh`` adds what a register knows of a hit once access is decided (the
-    DNA register's likelihood ratio) before the hit is audited and told.
+    DNA register's likelihood ratio) before the hit is audited and told. ``requests``:
+    see :func:`~policenet.hub.enquiry.record_enquiry`.
     """
     members = members_by_code(uow) if any(found) else {}
     answers = resolve(uow, caller.member, register, found, now, members=members)
     if weigh is not None:
         answers = [[weigh(hit) for hit in hits] for hits in answers]
     record_enquiry(
-        uow, audit, caller, register, len(found), answers, now, source=source, members=members
+        uow,
+        audit,
+        caller,
+        register,
+        len(found),
+        answers,
+        now,
+        source=source,
+        members=members,
+        requests=requests,
     )
     hits = [h for hits in answers for h in hits]
     if not hits:

@@ -233,7 +233,7 @@ async def _event_lines(hub: HubContext, who: Caller, after: int) -> AsyncIterato
     poll = 0.5
 
     def fetch() -> list[str]:
-        with hub.store.unit_of_work() as uow:
+        with hub.store.reading() as uow:
             member = uow.members.get(who.member.code)
             cert = uow.certificates.get(who.serial)
             if member is None or not member.active or cert is None or cert.revoked_at:

@@ -68,12 +68,18 @@ class DocumentRegister(LiveIndex):
         policy: DeadlinePolicy,
         *,
         source: str = "live",
+        requests: int = 1,
     ) -> list[list[Hit]]:
-        """Check documents for ``caller``: hits in probe order, audited, NCBs told, cases opened."""
+        """Check documents for ``caller``: hits in probe order, audited, NCBs told, cases opened.
+
+        ``requests``: how many checks a node merged into this one (for the audit entry).
+        """
         require_register(caller.member, REGISTER)
         self.refresh(uow)
         found = self.search(probes)
-        return answer(uow, audit, caller, REGISTER, found, now, policy, source=source)
+        return answer(
+            uow, audit, caller, REGISTER, found, now, policy, source=source, requests=requests
+        )
 
 
 __all__ = ["DEFAULT_REVIEW", "REGISTER", "DocumentRegister", "DocumentRules"]

@@ -53,7 +53,9 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> dict[str, Any]:
             if body.answered_offline_at
             else "live"
         )
-        found = hub.documents.check(uow, hub.audit, who, probes, now, hub.deadlines, source=source)
+        found = hub.documents.check(
+            uow, hub.audit, who, probes, now, hub.deadlines, source=source, requests=body.requests
+        )
         persons = hub.persons.linked(uow, hub.audit, who, probes, now, hub.deadlines)
     for position, hits, linked in zip(positions, found, persons, strict=True):
         answers[position]["hits"] = [h.to_json() for h in hits]
@@ -96,8 +98,11 @@ def copy_snapshot(
     now = hub.clock()
     if hub.signing_key is None:
         raise Unavailable("this hub cannot sign copies (no signing key loaded)")
+    # read without the write lock (a page is thousands of records); the page goes out
+    # only once its audit entry is stored
+    with hub.store.reading() as view:
+        body = snapshot_page(view, who.member, after_key, as_of, now)
     with hub.store.unit_of_work() as uow:
-        body = snapshot_page(uow, who.member, after_key, as_of, now)
         hub.audit.append(uow, _copy_audit(who, "copy.documents.snapshot", body, now))
     return _signed(hub, body)
 
@@ -106,9 +111,10 @@ def copy_snapshot(
 def copy_delta(hub: HubDep, who: CallerDep, after: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
     """A signed page of changes after ``after`` for the caller's offline copy."""
     now = hub.clock()
-    with hub.store.unit_of_work() as uow:
-        body = delta_page(uow, who.member, after, now)
-        if body["records"] or body["removed"]:
+    with hub.store.reading() as view:
+        body = delta_page(view, who.member, after, now)
+    if body["records"] or body["removed"]:
+        with hub.store.unit_of_work() as uow:
             hub.audit.append(uow, _copy_audit(who, "copy.documents.delta", body, now))
     return _signed(hub, body)
 

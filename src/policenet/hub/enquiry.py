@@ -103,10 +103,13 @@ def record_enquiry(
     *,
     source: str = "live",
     members: Mapping[str, Member] | None = None,
+    requests: int = 1,
 ) -> None:
     """Audit one enquiry and tell the NCBs concerned of each hit (in the caller's transaction).
 
     ``members`` (every member by code) saves reading them again when the caller has.
+    ``requests`` is how many checks of the caller a node merged into this one (said in
+    the entry's detail when more than one).
     The entries and the events are written in batches, in the order of one at a time.
     """
     hits = [h for found in answers for h in found]
@@ -125,6 +128,7 @@ def record_enquiry(
                 "keys": ",".join(keys[:MAX_AUDITED_KEYS]),  # all of them are in the hit.* entries
                 "owners": ",".join(sorted({h.owner for h in hits})),
                 "source": source,
+                **({"requests": requests} if requests > 1 else {}),
             },
         )
     ]

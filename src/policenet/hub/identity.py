@@ -57,7 +57,7 @@ class Identification:
 
     def _lookup(self, cert: x509.Certificate) -> Member:
         code = pki.member_code_of(cert)
-        with self._hub.store.unit_of_work() as uow:
+        with self._hub.store.reading() as uow:
             issued = uow.certificates.get(cert.serial_number)
             member = uow.members.get(code)
         if issued is None or issued.member != code or issued.fingerprint != pki.fingerprint(cert):

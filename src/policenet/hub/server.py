@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import uvicorn
@@ -11,6 +10,7 @@ from policenet.hub.app import create_hub
 from policenet.security.peer import serve_config
 from policenet.security.tls import hub_server_context
 from policenet.settings import HubSettings
+from policenet.web.serving import serve
 
 log = logging.getLogger("policenet.hub")
 
@@ -34,4 +34,4 @@ def run_hub(settings: HubSettings, *, verbose: bool = False) -> None:
     )
     server = uvicorn.Server(config)
     log.info("hub listening on %s", settings.public_url)
-    asyncio.run(server.serve())
+    serve(server)

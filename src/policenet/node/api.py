@@ -85,7 +85,7 @@ async def events(
     """Events the node received from the hub, after ``after``, oldest first."""
 
     def read() -> list[dict[str, Any]]:
-        with node.store.unit_of_work() as uow:
+        with node.store.reading() as uow:
             return [
                 {
                     "id": e.id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from policenet.node.coalescing import CheckCoalescer
 from policenet.node.follower import EventFollower
 from policenet.node.hubclient import HubClient
 from policenet.node.messages import Messenger
@@ -35,3 +36,8 @@ class NodeContext:
     """Rung when the follower stores an event from the hub (wakes the live inbox)."""
     scope_cache: dict[str, Any] = field(default_factory=dict)
     """The member's registers as the hub last gave them, for the web UI's menus."""
+    checks: CheckCoalescer = field(init=False)
+    """Document checks on their way to the hub, merged per caller (see :mod:`.coalescing`)."""
+
+    def __post_init__(self) -> None:
+        self.checks = CheckCoalescer(self.hub)

@@ -30,16 +30,16 @@ router = APIRouter(prefix="/api/v1/documents")
 async def check(body: CheckRequest, node: NodeDep, user: UserDep) -> Any:
     """Check up to 10,000 documents; the answers come back in the same order.
 
+    Checks of one caller that arrive while another of its checks is with the hub
+    go to the hub together (:mod:`policenet.node.coalescing`).
+
     When the hub cannot be reached and the node keeps an offline copy, the
     answer comes from the copy: ``source`` is ``"copy"`` and ``copy_age_seconds``
     says how old it is. Hits found there are re-checked with the hub later.
     """
+    documents = [d.model_dump(exclude_none=True) for d in body.documents]
     try:
-        return await node.hub.post(
-            "/v1/documents/check",
-            body.model_dump(mode="json", exclude_none=True),
-            officer=user.identity,
-        )
+        return await node.checks.check(user.identity, documents, tolerant=body.tolerant)
     except Unavailable as exc:
         if node.copy is None or node.copy.synced_at() is None:
             raise Unavailable(

@@ -93,6 +93,10 @@ def _unreachable(base: str, exc: httpx.TransportError) -> str:
     )
 
 
+TUNNEL_CONNECTIONS = 100
+"""Connections a node keeps open to the hub at most: requests beyond this wait for one."""
+
+
 class TunnelHubClient:
     """The hub over mTLS (TLS 1.3, the member certificate, the hub's CA only)."""
 
@@ -104,6 +108,11 @@ class TunnelHubClient:
             verify=context,
             timeout=httpx.Timeout(timeout),
             http2=False,
+            # every connection kept open: a TLS handshake with client certificates costs
+            # more than the check it would carry (httpx keeps 20 by default)
+            limits=httpx.Limits(
+                max_connections=TUNNEL_CONNECTIONS, max_keepalive_connections=TUNNEL_CONNECTIONS
+            ),
         )
         self._stream_client = httpx.AsyncClient(
             base_url=self._base,

@@ -108,6 +108,10 @@ def _span(period: timedelta) -> str:
     return f"{seconds} seconds"
 
 
+_TOUCH_EVERY = timedelta(minutes=1)
+"""A session's last use is written at most this often (see OfficerDirectory.authenticate)."""
+
+
 class OfficerDirectory:
     """Officer accounts and authentication at one node, over the node's store.
 
@@ -336,29 +340,35 @@ class OfficerDirectory:
         Raises Unauthenticated for an unknown token, a session idle for
         ``idle_timeout`` or more or older than ``max_session`` (either is
         deleted), or a session whose officer is now disabled.
+
+        The mark is written only when the stored one is older than a minute (or
+        a thirtieth of ``idle_timeout``, if that is shorter), so that a busy
+        national system's requests read the store without queueing to write it;
+        a session may therefore end up to that much before ``idle_timeout``
+        after its last request, never later.
         """
         digest = token_hash(session_token)
+        with self._store.reading() as view:
+            session = view.sessions.get(digest)
+            officer = None if session is None else view.officers.get(session.username)
         problem = _SESSION_UNKNOWN
-        with self._store.unit_of_work() as uow:
-            session = uow.sessions.get(digest)
-            if session is not None:
-                officer = uow.officers.get(session.username)
-                if now - session.last_seen >= self._idle_timeout:
-                    problem = (
-                        f"session expired after {_span(self._idle_timeout)} idle; log in again"
-                    )
-                elif now - session.created >= self._max_session:
-                    problem = f"session ended after {_span(self._max_session)}; log in again"
-                elif officer is None:
-                    problem = _SESSION_UNKNOWN
-                elif officer.disabled:
-                    problem = ACCOUNT_DISABLED
-                else:
-                    seen = max(session.last_seen, now)
-                    uow.sessions.touch(digest, seen)
-                    return AuthenticatedOfficer(officer, replace(session, last_seen=seen))
+        if session is not None:
+            if now - session.last_seen >= self._idle_timeout:
+                problem = f"session expired after {_span(self._idle_timeout)} idle; log in again"
+            elif now - session.created >= self._max_session:
+                problem = f"session ended after {_span(self._max_session)}; log in again"
+            elif officer is None:
+                problem = _SESSION_UNKNOWN
+            elif officer.disabled:
+                problem = ACCOUNT_DISABLED
+            else:
+                if now - session.last_seen >= min(_TOUCH_EVERY, self._idle_timeout / 30):
+                    with self._store.unit_of_work() as uow:
+                        uow.sessions.touch(digest, now)
+                    session = replace(session, last_seen=now)
+                return AuthenticatedOfficer(officer, session)
+            with self._store.unit_of_work() as uow:
                 uow.sessions.delete(digest)
-        # Raised after the unit of work so the ended session stays deleted.
         raise Unauthenticated(problem)
 
     def logout(self, session_token: str) -> None:
@@ -406,7 +416,7 @@ class OfficerDirectory:
 
     def authenticate_system(self, token: str) -> SystemToken:
         """The national system a bearer token belongs to; Unauthenticated if unknown or revoked."""
-        with self._store.unit_of_work() as uow:
+        with self._store.reading() as uow:
             found = uow.system_tokens.get(token_hash(token))
         if found is None:
             raise Unauthenticated("unknown national-system token")

@@ -65,7 +65,7 @@ class OfflineCopy:
     # --- state -------------------------------------------------------------------------
 
     def _state(self) -> CopyState | None:
-        with self._store.unit_of_work() as uow:
+        with self._store.reading() as uow:
             return uow.copies.state(REGISTER.value)
 
     def synced_at(self) -> datetime | None:
@@ -74,7 +74,7 @@ class OfflineCopy:
 
     def status(self) -> dict[str, Any]:
         synced = self.synced_at()
-        with self._store.unit_of_work() as uow:
+        with self._store.reading() as uow:
             pending = len(uow.rechecks.pending(REGISTER.value, 10_000))
         return {
             "pending_rechecks": pending,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import uvicorn
 
 from policenet.node.app import create_node
 from policenet.security.tls import node_server_context
 from policenet.settings import NodeSettings
+from policenet.web.serving import serve
 
 
 def run_node(settings: NodeSettings, *, verbose: bool = False) -> None:
@@ -24,4 +23,4 @@ def run_node(settings: NodeSettings, *, verbose: bool = False) -> None:
         timeout_graceful_shutdown=2,
         lifespan="on",
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    serve(uvicorn.Server(config))

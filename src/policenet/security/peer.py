@@ -1,8 +1,9 @@
 """The verified TLS peer certificate, handed to the ASGI app in the connection scope.
 
-uvicorn 0.54 does not implement the ASGI TLS extension (its h11 protocol
-builds the scope without ``extensions``), so :class:`PeerCertificateH11Protocol`
-adds it: once the TLS handshake is over it reads the peer certificate from
+uvicorn 0.54 does not implement the ASGI TLS extension (its HTTP protocols
+build the scope without ``extensions``), so :class:`PeerCertificateHttpToolsProtocol`
+(the one served; httptools parses HTTP in C) and :class:`PeerCertificateH11Protocol`
+add it: once the TLS handshake is over it reads the peer certificate from
 the connection's ``ssl_object`` and puts, into every ``http`` and
 ``websocket`` scope of that connection::
 
@@ -39,6 +40,7 @@ import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -99,15 +101,27 @@ class _WithTLS:
         await self._app(scope, receive, send)
 
 
+def _add_tls_extension(protocol: H11Protocol | HttpToolsProtocol, transport: Any) -> None:
+    ssl_object = transport.get_extra_info("ssl_object")
+    if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        wrapped = _WithTLS(cast(ASGIApp, protocol.app), tls_extension(ssl_object))
+        protocol.app = cast(Any, wrapped)
+
+
 class PeerCertificateH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, giving the app the ASGI TLS extension on TLS connections."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        ssl_object = transport.get_extra_info("ssl_object")
-        if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
-            wrapped = _WithTLS(cast(ASGIApp, self.app), tls_extension(ssl_object))
-            self.app = cast(Any, wrapped)
+        _add_tls_extension(self, transport)
+
+
+class PeerCertificateHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, giving the app the ASGI TLS extension on TLS connections."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        _add_tls_extension(self, transport)
 
 
 def peer_certificate(scope: Scope) -> x509.Certificate | None:
@@ -144,7 +158,7 @@ def serve_config(
         app,
         host=host,
         port=port,
-        http=PeerCertificateH11Protocol,
+        http=PeerCertificateHttpToolsProtocol,
         ws="none",
         ssl_context_factory=lambda _config, _default: context,
         proxy_headers=False,

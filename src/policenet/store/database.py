@@ -10,9 +10,18 @@ Two kinds of URL are accepted:
   ``postgresql+psycopg://...`` or ``postgres://...``; always driven by psycopg 3.
 
 SQLite connections run in WAL mode (readers do not wait for the writer) with
-foreign keys on and a 30 s busy timeout, and every transaction begins with
+foreign keys on and a 30 s busy timeout, and every unit of work begins with
 ``BEGIN IMMEDIATE``: it takes the write lock at the start, so writers queue
 instead of failing midway when two try to upgrade a read lock at once.
+Within one process the writers of a database file also queue on a Python
+lock before they begin, so a thread waiting for its turn wakes as soon as
+the one before commits (SQLite's own busy handler sleeps in steps of up to
+100 ms, which made waits under load last seconds); the busy timeout is left
+for other processes. :meth:`SqlStore.reading` transactions use a second
+pool of connections that begin a deferred (read) transaction and refuse
+writes (``PRAGMA query_only``), so reads neither wait for nor hold the write
+lock. On PostgreSQL ``reading`` transactions are ``READ ONLY`` and ``REPEATABLE READ``
+(one snapshot from the first statement on, as on SQLite).
 
 Nothing here connects at import time.
 """
@@ -39,6 +48,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite connection waits for another process's write lock."""
+
+READER_CONNECTIONS = 40
+"""SQLite connections kept for reading transactions (anyio's worker threads are 40)."""
 
 MIGRATION_LOCK_KEY = 0x706F_6C6E_6D69_6772
 """PostgreSQL advisory lock held while migrating, so two processes starting
@@ -127,7 +139,32 @@ def open_store(url: str, *, create: bool = False) -> SqlStore:
     except BaseException:
         engine.dispose()
         raise
-    return SqlStore(engine, _describe(parsed))
+    reader: Engine
+    if parsed.get_backend_name() != "sqlite":
+        reader = engine.execution_options(
+            postgresql_readonly=True, isolation_level="REPEATABLE READ"
+        )
+        return SqlStore(engine, _describe(parsed), reader=reader)
+    # as many pooled connections as the threads that may read at once (the web servers'
+    # worker threads), so that none is opened and closed per read
+    reader = create_engine(parsed, pool_size=READER_CONNECTIONS, max_overflow=READER_CONNECTIONS)
+    event.listen(reader, "connect", _on_sqlite_connect)
+    event.listen(reader, "connect", _on_sqlite_reader_connect)
+    event.listen(reader, "begin", _on_sqlite_reader_begin)
+    return SqlStore(
+        engine, _describe(parsed), reader=reader, writer_lock=_writer_lock(parsed.database)
+    )
+
+
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(database: str | None) -> threading.Lock:
+    """One lock per SQLite file in this process, shared by every store opened on it."""
+    path = str(Path(str(database)).resolve())
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(path, threading.Lock())
 
 
 def _parse(url: str) -> URL:
@@ -205,6 +242,18 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
 
 def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _on_sqlite_reader_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA query_only = ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_reader_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def _upgrade(engine: Engine) -> None:

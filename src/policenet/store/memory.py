@@ -626,6 +626,15 @@ class MemoryStore:
             yield MemoryUnitOfWork(working)
             self._state = working
 
+    @contextmanager
+    def reading(self) -> Iterator[MemoryUnitOfWork]:
+        """A copy of the committed state to read; whatever is written to it is discarded.
+
+        Takes no lock: a unit of work replaces the state whole when it commits and
+        never changes a committed one.
+        """
+        yield MemoryUnitOfWork(copy.deepcopy(self._state))
+
     def close(self) -> None:
         """Nothing to release."""
 

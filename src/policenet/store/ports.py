@@ -517,6 +517,16 @@ class Store(Protocol):
         """A transaction: commits when the block ends normally, rolls back on an exception."""
         ...
 
+    def reading(self) -> AbstractContextManager[UnitOfWork, bool | None]:
+        """A transaction that only reads: one consistent view of the store (from its
+        first read on), which neither waits for a unit of work nor holds one up.
+
+        Writing in it is a programming error: the SQL store refuses it with the
+        driver's error, the in-memory fake discards it. Use it for reads on hot
+        paths: on SQLite a unit of work takes the one write lock.
+        """
+        ...
+
     def close(self) -> None: ...
 
 

@@ -19,6 +19,7 @@ Open a store with :func:`policenet.store.database.open_store`.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +61,12 @@ from policenet.store.sql_cases import SqlCases, SqlMessages
 from policenet.store.sql_copies import SqlCopies, SqlRechecks
 from policenet.store.sql_records import SqlRecords
 from policenet.store.sql_webhooks import SqlWebhooks
+
+_WRITING = threading.local()
+"""The writer lock this thread holds, if any (to refuse a nested unit of work at once)."""
+
+WRITER_WAIT_SECONDS = 30.0
+"""How long a unit of work waits for its turn to write when the store serialises writers."""
 
 APPEND_LOCK_KEY = 0x706F_6C6E_6170_7031
 """PostgreSQL advisory lock taken before appending an audit entry or an event.
@@ -603,9 +610,21 @@ class SqlStore:
     the schema first.
     """
 
-    def __init__(self, engine: Engine, where: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        where: str,
+        *,
+        reader: Engine | None = None,
+        writer_lock: threading.Lock | None = None,
+    ) -> None:
+        """``reader`` serves :meth:`reading` (``engine`` if None); ``writer_lock``, if given,
+        is held around every :meth:`unit_of_work` (SQLite: one writer at a time, see
+        :func:`policenet.store.database.open_store`)."""
         self._engine = engine
+        self._reader = reader if reader is not None else engine
         self._where = where
+        self._writer_lock = writer_lock
 
     @property
     def engine(self) -> Engine:
@@ -624,9 +643,39 @@ class SqlStore:
         timeout raises Unavailable; a value the database refuses (too long
         for its column) raises InvalidInput.
         """
+        lock = self._writer_lock
+        if lock is not None:
+            if getattr(_WRITING, "store", None) is lock:
+                # it would wait for itself: a unit of work inside another on this thread
+                raise RuntimeError("a unit of work was begun inside another on the same thread")
+            if not lock.acquire(timeout=WRITER_WAIT_SECONDS):
+                raise Unavailable(
+                    "the database is busy; try again",
+                    detail=f"database at {self._where}: no write turn in {WRITER_WAIT_SECONDS} s",
+                )
+            _WRITING.store = lock
         try:
-            with self._engine.begin() as conn:
+            with self._translated(), self._engine.begin() as conn:
                 yield SqlUnitOfWork(conn)
+        finally:
+            if lock is not None:
+                _WRITING.store = None
+                lock.release()
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlUnitOfWork]:
+        """A read-only transaction: one consistent view, never waiting for a writer.
+
+        Writing in it fails (the database refuses it); errors are translated
+        as for :meth:`unit_of_work`.
+        """
+        with self._translated(), self._reader.begin() as conn:
+            yield SqlUnitOfWork(conn)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
         except OperationalError as exc:
             raise Unavailable(
                 "the database is unavailable; the operator's log has the details",
@@ -641,6 +690,7 @@ class SqlStore:
     def close(self) -> None:
         """Close every pooled connection. The store must not be used afterwards."""
         self._engine.dispose()
+        self._reader.dispose()
 
 
 def _reason(exc: Exception) -> str:

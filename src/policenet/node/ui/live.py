@@ -33,14 +33,14 @@ checked again)."""
 
 
 def _latest(node: NodeContext, after: int) -> tuple[int, list[str]]:
-    with node.store.unit_of_work() as uow:
+    with node.store.reading() as uow:
         events = uow.inbox.list(after, 200)
     kinds = [e.kind for e in events]
     return (events[-1].id if events else after), kinds
 
 
 def _last_id(node: NodeContext) -> int:
-    with node.store.unit_of_work() as uow:
+    with node.store.reading() as uow:
         return uow.inbox.last_id()
 
 

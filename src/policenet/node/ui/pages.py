@@ -224,7 +224,7 @@ async def documents_check(request: Request, node: NodeDep, page: PageDep) -> HTM
         document_type=kind or None,
         mrz=mrz or None,
     )
-    body = CheckRequest(documents=[item], tolerant=tolerant, answered_offline_at=None)
+    body = CheckRequest(documents=[item], tolerant=tolerant, answered_offline_at=None, requests=1)
     answer = await documents_api.check(body, node, page.user)
     (result,) = answer["answers"]
     context.update(answer=answer, result=result)

@@ -31,6 +31,12 @@ class CheckRequest(BaseModel):
     answered_offline_at: datetime | None = Field(
         None, description="set by a node re-checking a hit it first found in its offline copy"
     )
+    requests: int = Field(
+        1,
+        ge=1,
+        le=MAX_CHECK_BATCH,
+        description="set by a node that merged this many concurrent checks of one caller",
+    )
 
 
 class RecordsRequest(BaseModel):
