@@ -517,6 +517,25 @@ def test_audit_and_event_appends_in_either_order_do_not_deadlock(store: Store) -
         assert len(uow.events.after("ncb-gb", 0, limit=100)) == 40
 
 
+def test_a_unit_of_work_inside_another_on_one_thread_is_refused_at_once(
+    store_url: str,
+) -> None:
+    store = open_store(store_url, create=True)
+    try:
+        with store.unit_of_work() as uow:
+            uow.members.add(ncb("GB"))
+            if store_url.startswith("sqlite"):
+                # SQLite has one writer: the inner unit would wait for the outer forever
+                with pytest.raises(RuntimeError, match="inside another"), store.unit_of_work():
+                    pass
+            with store.reading() as view:  # a reading is no unit of work
+                assert view.members.get("ncb-gb") is None  # not committed yet
+        with store.reading() as view:
+            assert view.members.get("ncb-gb") == ncb("GB")
+    finally:
+        store.close()
+
+
 def test_event_payload_must_be_json(store_url: str) -> None:
     store = open_store(store_url, create=True)
     try:

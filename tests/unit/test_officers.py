@@ -361,6 +361,26 @@ def test_reset_second_factor_retires_the_old_secret(
 # --- sessions -----------------------------------------------------------------------
 
 
+def test_a_sessions_use_is_written_at_most_once_a_minute(
+    store: MemoryStore, directory: OfficerDirectory, smith: NewOfficer
+) -> None:
+    token = log_in(directory, smith, T0).session_token
+
+    def stored_last_seen() -> datetime:
+        with store.reading() as view:
+            session = view.sessions.get(token_hash(token))
+        assert session is not None
+        return session.last_seen
+
+    directory.authenticate(token, T0 + timedelta(seconds=59))
+    assert stored_last_seen() == T0
+    directory.authenticate(token, T0 + timedelta(seconds=60))
+    assert stored_last_seen() == T0 + timedelta(seconds=60)
+    # at most a minute early: idle from the last write, not the last request
+    with pytest.raises(Unauthenticated, match="idle"):
+        directory.authenticate(token, T0 + timedelta(seconds=60, minutes=30))
+
+
 def test_idle_timeout_29_minutes_ok_31_expired(
     directory: OfficerDirectory, smith: NewOfficer
 ) -> None:
