@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -45,6 +46,9 @@ class FakeHub:
 
     async def post(self, path: str, body: Any, *, officer: str | None = None) -> Any:
         return self._answer("POST", path, officer, body)
+
+    async def post_raw(self, path: str, body: Any, *, officer: str | None = None) -> bytes:
+        return json.dumps(await self.post(path, body, officer=officer)).encode()
 
     async def post_stream(
         self,

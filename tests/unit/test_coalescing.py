@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,14 +52,15 @@ async def checks_behind_one_in_flight(
         tasks.append(asyncio.create_task(coalescer.check(officer, documents, tolerant=tolerant)))
         await asyncio.sleep(0)  # each check reaches the coalescer in this order
     hub.release.set()
-    return await asyncio.gather(*tasks, return_exceptions=True)
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+    return [json.loads(a) if isinstance(a, bytes) else a for a in answers]
 
 
 def test_a_lone_check_goes_at_once_and_comes_back_as_the_hub_gave_it() -> None:
     async def run() -> Any:
         hub = HeldHub()
         hub.release.set()
-        return hub, await CheckCoalescer(hub).check("pc.smith", numbers("A1", "B2"))
+        return hub, json.loads(await CheckCoalescer(hub).check("pc.smith", numbers("A1", "B2")))
 
     hub, answer = asyncio.run(run())
     assert [(c[1], c[2], c[3]) for c in hub.calls] == [
@@ -148,17 +150,21 @@ def test_the_hubs_error_reaches_every_check_of_the_request() -> None:
     assert len(hub.calls) == 2  # the first alone, then the two that waited, together
 
 
-def test_an_answer_that_does_not_match_the_documents_is_refused() -> None:
+def test_a_merged_answer_that_does_not_match_its_documents_is_refused() -> None:
     hub = HeldHub()
     hub.answer_count = 1
 
     async def run() -> list[Any]:
         return await checks_behind_one_in_flight(
-            hub, CheckCoalescer(hub), [("sys.gates", numbers("A", "B"), False)]
+            hub,
+            CheckCoalescer(hub),
+            [("sys.gates", numbers("A", "B"), False)] * 3,
         )
 
-    (answer,) = asyncio.run(run())
-    assert isinstance(answer, IntegrityFailure)
+    alone, *merged = asyncio.run(run())
+    # a check that went alone is passed on as the hub sent it, never decoded
+    assert alone["answers"] == [{"index": 0, "seen": "A"}]
+    assert [type(a) for a in merged] == [IntegrityFailure] * 2
 
 
 def test_a_caller_that_goes_away_does_not_hold_up_the_others() -> None:
@@ -174,7 +180,8 @@ def test_a_caller_that_goes_away_does_not_hold_up_the_others() -> None:
         gone.cancel()
         await asyncio.sleep(0)
         hub.release.set()
-        return await asyncio.gather(first, kept), gone.cancelled()
+        answers = await asyncio.gather(first, kept)
+        return [json.loads(a) for a in answers], gone.cancelled()
 
     (first, kept), cancelled = asyncio.run(run())
     assert cancelled

@@ -81,27 +81,25 @@ class PersonRegister(PayloadIndex[Person]):
             return empty
         self.refresh(uow)
         with self._lock:
-            found = [
-                [
-                    Candidate(
-                        key=key,
-                        score=1.0,
-                        strength=MatchStrength.EXACT,
-                        explanation=(
-                            f"the record names the travel document {probe.number} checked",
-                        ),
-                    )
-                    for key in self._index.linked(
-                        probe.number,
-                        probe.issuing_state,
-                        probe.document_type.value if probe.document_type else None,
-                    )
-                ]
-                for probe in probes
-            ]
+            found = [self._linked(probe) for probe in probes]
         if not any(found):
             return empty
         return answer(uow, audit, caller, REGISTER, found, now, policy, source="document")
+
+    def _linked(self, probe: DocumentProbe) -> list[Candidate]:
+        """The candidates of the records naming ``probe``'s document (hold the lock)."""
+        if not self._index.names_document(probe.number):
+            return []  # most numbers: no record names them
+        kind = probe.document_type.value if probe.document_type else None
+        return [
+            Candidate(
+                key=key,
+                score=1.0,
+                strength=MatchStrength.EXACT,
+                explanation=(f"the record names the travel document {probe.number} checked",),
+            )
+            for key in self._index.linked(probe.number, probe.issuing_state, kind)
+        ]
 
 
 __all__ = ["REGISTER", "PersonRegister", "PersonRules"]

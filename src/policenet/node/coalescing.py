@@ -12,7 +12,9 @@ merges what arrives while a check of the same caller is with the hub:
   them go in one request (up to :data:`MAX_CHECK_BATCH` documents, the rest in
   the next), so under load a caller has at most one request with the hub;
 - the hub's answer is split back: each check gets its own answers, numbered
-  from 0 in its own order, with the request's ``checked_at`` and ``source``;
+  from 0 in its own order, with the request's ``checked_at`` and ``source``
+  (a check that went alone gets the hub's JSON as it came, never decoded; a
+  merged answer that does not hold one answer per document is refused);
 - an error from the hub (unreachable, refused) reaches every check of that
   request, each of which then falls back to the offline copy as it would alone.
 
@@ -25,10 +27,13 @@ carried (``requests`` in its detail), so nothing about who asked what is lost.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import pydantic_core
 
 from policenet.errors import IntegrityFailure
 from policenet.node.hubclient import HubClient
@@ -40,7 +45,7 @@ CHECK_PATH = "/v1/documents/check"
 @dataclass
 class _Check:
     documents: Sequence[Mapping[str, Any]]
-    answer: asyncio.Future[dict[str, Any]]
+    answer: asyncio.Future[bytes]
 
 
 @dataclass
@@ -61,8 +66,8 @@ class CheckCoalescer:
 
     async def check(
         self, officer: str, documents: Sequence[Mapping[str, Any]], *, tolerant: bool = False
-    ) -> dict[str, Any]:
-        """The hub's answer to ``documents`` (at most ``limit``), as if sent alone.
+    ) -> bytes:
+        """The hub's answer to ``documents`` (at most ``limit``), as if sent alone: JSON.
 
         Raises what the hub's request raised (Unavailable when it cannot be reached).
         """
@@ -106,30 +111,34 @@ class CheckCoalescer:
         if len(group) > 1:
             body["requests"] = len(group)
         try:
-            reply = await self._hub.post(CHECK_PATH, body, officer=officer)
+            raw = await self._hub.post_raw(CHECK_PATH, body, officer=officer)
+            if len(group) == 1:
+                if not group[0].answer.done():
+                    group[0].answer.set_result(raw)
+                return
+            parts = _split(json.loads(raw), [len(check.documents) for check in group])
         except Exception as exc:  # every check of the request gets the hub's error
             for check in group:
                 if not check.answer.done():
                     check.answer.set_exception(exc)
             return
-        answers = reply.get("answers") if isinstance(reply, dict) else None
-        if not isinstance(answers, list) or len(answers) != len(body["documents"]):
-            wrong = IntegrityFailure("the hub's answer to a check does not match its documents")
-            for check in group:
-                if not check.answer.done():
-                    check.answer.set_exception(wrong)
-            return
-        if len(group) == 1:
-            if not group[0].answer.done():
-                group[0].answer.set_result(reply)
-            return
-        start = 0
-        for check in group:
-            end = start + len(check.documents)
+        for check, part in zip(group, parts, strict=True):
             if not check.answer.done():
-                own = [{**a, "index": a["index"] - start} for a in answers[start:end]]
-                check.answer.set_result({**reply, "answers": own})
-            start = end
+                check.answer.set_result(pydantic_core.to_json(part))
+
+
+def _split(reply: Any, sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """The hub's answer to a merged check, cut into the answers of the checks it held."""
+    answers = reply.get("answers") if isinstance(reply, dict) else None
+    if not isinstance(answers, list) or len(answers) != sum(sizes):
+        raise IntegrityFailure("the hub's answer to a check does not match its documents")
+    parts = []
+    start = 0
+    for size in sizes:
+        own = [{**a, "index": a["index"] - start} for a in answers[start : start + size]]
+        parts.append({**reply, "answers": own})
+        start += size
+    return parts
 
 
 __all__ = ["CHECK_PATH", "CheckCoalescer"]

@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+import pydantic_core
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from policenet.errors import PolicenetError, Unavailable
-from policenet.node.auth import NodeDep, UserDep
+from policenet.node.auth import NodeDep, NodeUser, UserDep
+from policenet.node.context import NodeContext
 from policenet.node.offline import OfflineCopy
 from policenet.node.reporting_routes import add_reporting_routes
 from policenet.registers.documents.index import DocumentProbe
@@ -27,7 +29,7 @@ router = APIRouter(prefix="/api/v1/documents")
 
 
 @router.post("/check")
-async def check(body: CheckRequest, node: NodeDep, user: UserDep) -> Any:
+async def check(body: CheckRequest, node: NodeDep, user: UserDep) -> Response:
     """Check up to 10,000 documents; the answers come back in the same order.
 
     Checks of one caller that arrive while another of its checks is with the hub
@@ -37,16 +39,22 @@ async def check(body: CheckRequest, node: NodeDep, user: UserDep) -> Any:
     answer comes from the copy: ``source`` is ``"copy"`` and ``copy_age_seconds``
     says how old it is. Hits found there are re-checked with the hub later.
     """
-    documents = [d.model_dump(exclude_none=True) for d in body.documents]
+    return Response(await answer_check(node, user, body), media_type="application/json")
+
+
+async def answer_check(node: NodeContext, user: NodeUser, body: CheckRequest) -> bytes:
+    """The answer to ``body`` for ``user`` as JSON: the hub's, passed on as it came, or
+    the offline copy's when the hub cannot be reached (Unavailable if there is none)."""
     try:
-        return await node.checks.check(user.identity, documents, tolerant=body.tolerant)
+        return await node.checks.check(user.identity, body.documents, tolerant=body.tolerant)
     except Unavailable as exc:
         if node.copy is None or node.copy.synced_at() is None:
             raise Unavailable(
                 f"{exc.message}; this node has no offline copy to answer from"
             ) from None
         copy = node.copy
-        return await run_in_threadpool(_from_copy, copy, body, user.identity, node.clock())
+        answer = await run_in_threadpool(_from_copy, copy, body, user.identity, node.clock())
+        return pydantic_core.to_json(answer)
 
 
 def _from_copy(
@@ -59,7 +67,7 @@ def _from_copy(
     for i, item in enumerate(body.documents):
         try:
             probes.append(probe_for(item, body.tolerant, now.date()))
-            items.append(item.model_dump(exclude_none=True))
+            items.append({k: v for k, v in item.items() if v is not None})
             positions.append(i)
         except PolicenetError as exc:
             answers[i]["error"] = exc.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from typing import Annotated, Any
@@ -219,13 +220,12 @@ async def documents_check(request: Request, node: NodeDep, page: PageDep) -> HTM
         context["problem"] = language(request).text("documents.need_number")
         return render(request, "documents.html", context, status=422, page=page)
     item = DocumentItem(
-        number=number or None,
-        issuing_state=state or None,
-        document_type=kind or None,
-        mrz=mrz or None,
+        number=number or None, issuing_state=state or None, document_type=kind or None
     )
+    if mrz:
+        item["mrz"] = mrz
     body = CheckRequest(documents=[item], tolerant=tolerant, answered_offline_at=None, requests=1)
-    answer = await documents_api.check(body, node, page.user)
+    answer = json.loads(await documents_api.answer_check(node, page.user, body))
     (result,) = answer["answers"]
     context.update(answer=answer, result=result)
     status = 422 if "error" in result else 200

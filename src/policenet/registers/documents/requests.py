@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from policenet.errors import InvalidField
 from policenet.registers.documents.codec import parse_document_type
@@ -16,13 +17,17 @@ MAX_CHECK_BATCH = 10_000
 """Documents in one check, rows in one report: what a border system sends at once."""
 
 
-class DocumentItem(BaseModel):
-    """One document to check: a number (with state and type if known), or a pasted MRZ."""
+class DocumentItem(TypedDict, total=False):
+    """One document to check: a number (with state and type if known), or a pasted MRZ.
 
-    number: str | None = Field(None, max_length=64, description="the document number as read")
-    issuing_state: str | None = Field(None, max_length=3, description="ICAO code, e.g. USA, D")
-    document_type: str | None = Field(None, max_length=32, description="passport, id-card, ...")
-    mrz: str | None = Field(None, max_length=200, description="the machine-readable zone")
+    A typed dict, not a model: a batch holds up to 10,000 of them, and pydantic
+    validates plain dicts about four times faster than it builds model instances.
+    """
+
+    number: Annotated[str | None, Field(max_length=64, description="the document number as read")]
+    issuing_state: Annotated[str | None, Field(max_length=3, description="ICAO code, e.g. USA, D")]
+    document_type: Annotated[str | None, Field(max_length=32, description="passport, id-card, ...")]
+    mrz: Annotated[str | None, Field(max_length=200, description="the machine-readable zone")]
 
 
 class CheckRequest(BaseModel):
@@ -49,13 +54,15 @@ def probe_for(item: DocumentItem, tolerant: bool, today: date) -> DocumentProbe:
 
     Raises InvalidField naming what is wrong with the item.
     """
-    if item.mrz:
-        return probe_from_mrz(parse_mrz(item.mrz, today), tolerant=tolerant)
-    if not item.number:
+    mrz, number = item.get("mrz"), item.get("number")
+    if mrz:
+        return probe_from_mrz(parse_mrz(mrz, today), tolerant=tolerant)
+    if not number:
         raise InvalidField("number", "give a document number or an mrz")
+    kind = item.get("document_type")
     return DocumentProbe(
-        number=item.number,
-        issuing_state=item.issuing_state or None,
-        document_type=parse_document_type(item.document_type or "") or None,
+        number=number,
+        issuing_state=item.get("issuing_state") or None,
+        document_type=parse_document_type(kind) or None if kind else None,
         tolerant=tolerant,
     )

@@ -140,6 +140,11 @@ class PersonIndex:
                     if not links:
                         del self._documents[_number(document)]
 
+    def names_document(self, number: str) -> bool:
+        """Whether any record names a travel document with this normalised ``number`` (the
+        cheap test before :meth:`linked`, for the many numbers no record names)."""
+        return number in self._documents
+
     def linked(
         self, number: str, issuing_state: str | None = None, document_type: str | None = None
     ) -> list[str]:
