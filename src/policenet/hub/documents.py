@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from policenet.domain.cases import DeadlinePolicy
 from policenet.hub.answering import answer
 from policenet.hub.caller import Caller
 from policenet.hub.enquiry import require_register
 from policenet.hub.live import LiveIndex
+from policenet.registers.base import Candidate
 from policenet.registers.documents.index import DocumentIndex, DocumentProbe
 from policenet.registers.documents.rules import DEFAULT_REVIEW, REGISTER, DocumentRules
 from policenet.registers.hits import Hit
@@ -54,9 +54,9 @@ class DocumentRegister(LiveIndex):
             else:
                 self._index.add_keys([change.key])
 
-    def search(self, probes: Sequence[DocumentProbe]) -> list[list[Any]]:
+    def search(self, probes: Sequence[DocumentProbe]) -> list[Sequence[Candidate]]:
         with self._lock:
-            return list(self._index.search_many(probes))  # fresh lists: nothing to copy
+            return self._index.search_many(probes)  # a fresh list of fresh lists (or ())
 
     def check(
         self,

@@ -265,6 +265,39 @@ def test_add_many_adds_nothing_when_one_item_is_refused() -> None:
     assert len(index) == len(REGISTER)
 
 
+def test_add_keys_answers_as_add_many_of_the_records() -> None:
+    by_records = index_of(*REGISTER)
+    by_keys = DocumentIndex()
+    by_keys.add_keys(natural_key(d) for d in [*REGISTER, REGISTER[0]])  # one twice
+    assert len(by_keys) == len(REGISTER)
+    for probe in ("L898902C3", "L8988901C", "12AB34567", "L898902CE"):
+        for tolerant in (False, True):
+            wanted = by_records.search(DocumentProbe(probe, tolerant=tolerant))
+            assert by_keys.search(DocumentProbe(probe, tolerant=tolerant)) == wanted
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "UTO:passport",  # no number
+        "UTO:passport:L898:902",  # a colon too many
+        "XYZ:passport:L898902C3",  # no such state
+        "uto:passport:L898902C3",  # a state as the key never writes it
+        "DEU:passport:L898902C3",  # Germany's documents are keyed D
+        "UTO:passports:L898902C3",  # no such type
+        "UTO:passport:l898902c3",  # a number as the key never writes it
+        "UTO:passport:L898-902C3",
+        "UTO:passport:",
+    ],
+)
+def test_add_keys_refuses_what_is_not_a_natural_key_and_adds_nothing(bad: str) -> None:
+    index = DocumentIndex()
+    with pytest.raises(InvalidField, match="not a travel document key"):
+        index.add_keys(["FRA:passport:12AB34567", bad])
+    assert len(index) == 0
+    assert index.search(DocumentProbe("12AB34567")) == []
+
+
 # -- batches and probes ------------------------------------------------------------
 
 
@@ -283,7 +316,7 @@ def test_batches_answer_in_the_probes_order(size: int) -> None:
 
 def test_empty_batch_and_empty_index() -> None:
     assert DocumentIndex().search_many([]) == []
-    assert DocumentIndex().search_many([DocumentProbe("A1")]) == [[]]
+    assert list(map(list, DocumentIndex().search_many([DocumentProbe("A1")]))) == [[]]
 
 
 def test_probe_is_normalised_and_validated() -> None:
@@ -448,5 +481,5 @@ def test_a_batch_answers_as_the_same_probes_one_by_one(
     answers = index.search_many(batch, limit=limit)
     assert len(answers) == len(batch)
     for probe, answer in zip(batch, answers, strict=True):
-        assert answer == index.search(probe, limit=limit)
-        assert answer == index.search_many([probe], limit=limit)[0]
+        assert list(answer) == index.search(probe, limit=limit)
+        assert list(answer) == list(index.search_many([probe], limit=limit)[0])

@@ -43,17 +43,16 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from policenet.errors import InvalidField
 from policenet.registers.base import Candidate, MatchStrength
-from policenet.registers.documents.codec import key_parts
 from policenet.registers.documents.countries import validate_issuing_state
 from policenet.registers.documents.mrz import MachineReadableZone
 from policenet.registers.documents.ocr import (
@@ -64,7 +63,6 @@ from policenet.registers.documents.ocr import (
 )
 from policenet.registers.documents.record import (
     MAX_NUMBER_CHARS,
-    DocumentStatus,
     DocumentType,
     TravelDocument,
     natural_key,
@@ -98,6 +96,7 @@ _SORT_PROBES_FROM = 256
 # fewer are looked up one by one, where numpy's cost per call would dominate.
 _VECTORISED_FROM = 16
 
+_NO_CANDIDATES: tuple[Candidate, ...] = ()
 _U64 = npt.NDArray[np.uint64]
 _EMPTY_HASHES: _U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_ROWS: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
@@ -256,18 +255,29 @@ class DocumentIndex:
     def add_many(self, items: Iterable[tuple[str, TravelDocument]]) -> None:
         """Add many records at once (loading the register at start): one merge, same result as
         :meth:`add` for each. If one item is refused, none of them is added."""
+        self._add_rows(self._checked(key, record) for key, record in items)
+
+    def add_keys(self, keys: Iterable[str]) -> None:
+        """Add records known only by their natural keys (loading from the store at start).
+
+        The index keeps nothing but the state, type and number, which the key
+        holds, so a key is checked and split without building its record (five
+        times faster: this is most of a hub's start). InvalidField for a key that
+        is not a natural key; then none of them is added.
+        """
+        self._add_rows(map(self._key_row, keys))
+
+    def _add_rows(self, parsed: Iterable[tuple[str, int, int]]) -> None:
+        """:meth:`add_many` of rows already checked: (number, state id, type id)."""
         self._merge_pending()
         first_row, first_char = self._alive.size, self._chars.size
         digests: list[_U64] = []
-        iterator = iter(items)
+        iterator = iter(parsed)
         try:
             while chunk := list(islice(iterator, _BULK_CHUNK)):
-                numbers, states, types = [], [], []
-                for key, record in chunk:
-                    number, state_id, type_id = self._checked(key, record)
-                    numbers.append(number)
-                    states.append(state_id)
-                    types.append(type_id)
+                numbers = [number for number, _, _ in chunk]
+                states = [state_id for _, state_id, _ in chunk]
+                types = [type_id for _, _, type_id in chunk]
                 digests.append(self._hash(numbers))
                 self._append_rows(numbers, states, types)
         except BaseException:
@@ -300,20 +310,6 @@ class DocumentIndex:
             del order
             self._hashes, self._rows = hashes, rows
         self._drop_duplicates(first_row)
-
-    def add_keys(self, keys: Iterable[str]) -> None:
-        """Add records known only by their natural keys (loading from the store at start).
-
-        The index keeps nothing but the state, type and number, which the key
-        holds; the status given to the stand-in records here is never read.
-        """
-
-        def stand_ins() -> Iterator[tuple[str, TravelDocument]]:
-            for key in keys:
-                state, kind, number = key_parts(key)
-                yield key, TravelDocument(state, kind, number, DocumentStatus.LOST)
-
-        self.add_many(stand_ins())
 
     def remove(self, key: str) -> None:
         """Remove the record under ``key``; an unknown or malformed key does nothing."""
@@ -349,19 +345,22 @@ class DocumentIndex:
 
     def search(self, probe: DocumentProbe, limit: int = 10) -> list[Candidate]:
         """Candidates for ``probe``, best first, at most ``limit`` (see the module docstring)."""
-        return self.search_many([probe], limit)[0]
+        return list(self.search_many([probe], limit)[0])
 
     def search_many(
         self, probes: Sequence[DocumentProbe], limit: int = 10
-    ) -> list[list[Candidate]]:
+    ) -> list[Sequence[Candidate]]:
         """:meth:`search` for each probe, in one pass; the answers are in the probes' order.
 
         A few probes are looked up one by one; a batch of ``_VECTORISED_FROM``
         or more is hashed, looked up and compared with numpy, leaving Python
         only the candidates to build (see :meth:`_search_batch`). Both give
-        the same answers.
+        the same answers. A probe without candidates gets one shared empty
+        tuple, not a list of its own: at a border almost every probe misses,
+        and 10,000 new lists a batch would be most of its cost (and of the
+        garbage collector's).
         """
-        results: list[list[Candidate]] = [[] for _ in probes]
+        results: list[Sequence[Candidate]] = [_NO_CANDIDATES] * len(probes)
         if not probes or self._live == 0 or limit < 1:
             return results
         if len(probes) >= _VECTORISED_FROM:
@@ -374,7 +373,7 @@ class DocumentIndex:
         return results
 
     def _search_batch(
-        self, probes: Sequence[DocumentProbe], limit: int, results: list[list[Candidate]]
+        self, probes: Sequence[DocumentProbe], limit: int, results: list[Sequence[Candidate]]
     ) -> None:
         """Fill ``results`` for a batch: vectorised hashing, lookup and number comparison.
 
@@ -436,11 +435,15 @@ class DocumentIndex:
                     MatchStrength.EXACT,
                     (f"document number {number} matches exactly", *parts[1]),
                 )
-            results[i].append(candidate)
+            found = results[i]
+            if found:
+                cast(list[Candidate], found).append(candidate)
+            else:
+                results[i] = [candidate]
         several = np.flatnonzero(np.bincount(at) > 1) if len(at) else at
         for i in several.tolist():
             if len(results[i]) > 1:
-                results[i] = _ranked(results[i], limit)
+                results[i] = _ranked(list(results[i]), limit)
 
     def _pairs(self, digests: _U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """(probe positions, rows) of every row sharing a probe's canonical hash (alive or not)."""
@@ -577,14 +580,41 @@ class DocumentIndex:
         expected = natural_key(record)
         if key != expected:
             raise InvalidField("key", f"{key!r} is not the natural key {expected!r} of the record")
-        state_id = self._state_ids.get(record.issuing_state)
+        state_id = self._state_id(record.issuing_state)
+        return expected.rsplit(":", 1)[1], state_id, _TYPE_IDS[record.document_type]
+
+    def _key_row(self, key: str) -> tuple[str, int, int]:
+        """(number, state id, type id) of a natural key, checked as :func:`natural_key` makes
+        them; InvalidField naming the key otherwise."""
+        parts = key.split(":")
+        if len(parts) == 3:
+            state, kind, number = parts
+            state_id = self._state_ids.get(state)
+            type_id = _TYPE_IDS.get(kind)
+            if state_id is None and type_id is not None:
+                try:
+                    if validate_issuing_state(state) == state:
+                        state_id = self._state_id(state)
+                except InvalidField:
+                    pass
+            try:
+                good_number = normalise_number(number) == number
+            except InvalidField:
+                good_number = False
+            if state_id is not None and type_id is not None and good_number:
+                return number, state_id, type_id
+        raise InvalidField("key", f"{key!r} is not a travel document key")
+
+    def _state_id(self, state: str) -> int:
+        """The id of a validated issuing state, given one the first time it is seen."""
+        state_id = self._state_ids.get(state)
         if state_id is None:
             if len(self._state_codes) > np.iinfo(np.uint16).max:
                 raise InvalidField("issuing_state", "too many distinct issuing states")
             state_id = len(self._state_codes)
-            self._state_codes.append(record.issuing_state)
-            self._state_ids[record.issuing_state] = state_id
-        return expected.rsplit(":", 1)[1], state_id, _TYPE_IDS[record.document_type]
+            self._state_codes.append(state)
+            self._state_ids[state] = state_id
+        return state_id
 
     def _append_rows(self, numbers: list[str], states: list[int], types: list[int]) -> int:
         """Append rows; return the id of the first."""
