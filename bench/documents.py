@@ -41,6 +41,7 @@ import dataclasses
 import gc
 import json
 import os
+import resource
 import shutil
 import ssl
 import statistics
@@ -51,7 +52,6 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +79,8 @@ BATCH = 10_000
 EXTRAPOLATE_TO = 100_000_000
 BORDER_PRESENT = 0.001
 """Share of reported numbers in the "border" cases: about one document in a thousand."""
-HUB_PAGE = 50_000
-"""Keys per ``add_keys`` call when the hub builds its index from the store at start."""
+TRACEMALLOC_UP_TO = 20_000_000
+"""Above this many records the build under tracemalloc (several times slower) is left out."""
 TUNNEL_OWNERS = {"USA": "ncb-us", "GBR": "ncb-gb", "FRA": "ncb-fr"}
 """The demo network's NCBs, and the issuing states whose documents they may own."""
 TUNNEL_STATES = tuple(TUNNEL_OWNERS)
@@ -171,17 +171,13 @@ def keys_from(path: Path, total: int) -> Iterator[str]:
                 progress(done)
 
 
-def build_index(keys_path: Path, total: int, page: int = 0) -> tuple[DocumentIndex, float]:
-    """An index of every key in the file, and the seconds it took: one ``add_keys`` call,
-    or one call per ``page`` keys (as :meth:`DocumentRegister.load` reads the store)."""
+def build_index(keys_path: Path, total: int) -> tuple[DocumentIndex, float]:
+    """An index of every key in the file, and the seconds it took: one ``add_keys`` call
+    over a stream of keys, as :meth:`DocumentRegister.load` builds it from the store."""
     index = DocumentIndex()
     keys = keys_from(keys_path, total)
     started = time.perf_counter()
-    if page:
-        while chunk := list(islice(keys, page)):
-            index.add_keys(chunk)
-    else:
-        index.add_keys(keys)
+    index.add_keys(keys)
     return index, time.perf_counter() - started
 
 
@@ -372,6 +368,8 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
         index, first_load = build_index(keys_path, total)
         gc.collect()
         rss_delta = rss_bytes() - rss_before
+        # the high-water mark of this process: the first build is its largest moment so far
+        rss_peak_delta = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
         memory_bytes, records = index.memory_bytes(), len(index)
         ours_loads = [first_load]
         for _ in range(load_repeats - 1):
@@ -379,17 +377,16 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
             gc.collect()
             index, seconds = build_index(keys_path, total)
             ours_loads.append(seconds)
-        del index
-        gc.collect()
-        say(f"building the index in pages of {HUB_PAGE:,} keys, as the hub does at start")
-        index, paged_load = build_index(keys_path, total, page=HUB_PAGE)
-        del index
-        gc.collect()
-        say("building the index once more under tracemalloc")
-        tracemalloc.start()
-        index, traced_load = build_index(keys_path, total)
-        traced, traced_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        traced_load: float | None = None
+        traced = traced_peak = None
+        if total <= TRACEMALLOC_UP_TO:
+            del index
+            gc.collect()
+            say("building the index once more under tracemalloc")
+            tracemalloc.start()
+            index, traced_load = build_index(keys_path, total)
+            traced, traced_peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
 
         with scratch_database(say) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
             env = environment(conn)
@@ -413,10 +410,12 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
             gc.unfreeze()
         per_record = {
             "memory_bytes_method": memory_bytes / records,
-            "tracemalloc_current": traced / records,
-            "tracemalloc_peak_while_loading": traced_peak / records,
             "rss_delta": rss_delta / records,
+            "rss_peak_delta_while_loading": rss_peak_delta / records,
         }
+        if traced is not None and traced_peak is not None:
+            per_record["tracemalloc_current"] = traced / records
+            per_record["tracemalloc_peak_while_loading"] = traced_peak / records
         return {
             "benchmark": "documents-index",
             "peer": "PostgreSQL, B-tree index on documents(number)",
@@ -446,14 +445,15 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
                     "tracemalloc_current": traced,
                     "tracemalloc_peak_while_loading": traced_peak,
                     "rss_delta": rss_delta,
+                    "rss_peak_delta_while_loading": rss_peak_delta,
                 },
                 "bytes_per_record": per_record,
                 "extrapolated_to_100m_bytes": {
                     name: value * EXTRAPOLATE_TO for name, value in per_record.items()
                 },
                 "extrapolation_note": (
-                    f"linear extrapolation from {total:,} records to {EXTRAPOLATE_TO:,}; "
-                    "not measured"
+                    f"linear extrapolation from {total:,} records to {EXTRAPOLATE_TO:,}"
+                    + ("; measured, not extrapolated" if total == EXTRAPOLATE_TO else "")
                 ),
                 "postgresql": {
                     "rows": sizes[3],
@@ -466,7 +466,6 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
             "load_seconds": {
                 "ours_add_keys": median_of(ours_loads),
                 "ours_add_keys_under_tracemalloc": traced_load,
-                f"ours_add_keys_in_pages_of_{HUB_PAGE}": paged_load,
                 "postgresql_copy_plus_create_index": median_of([x["load_s"] for x in pg_loads]),
                 "postgresql_steps": pg_loads,
             },
@@ -502,12 +501,15 @@ def print_index_table(result: dict[str, Any]) -> None:
     ours_load = load["ours_add_keys"]["median"]
     pg_load_s = load["postgresql_copy_plus_create_index"]["median"]
     print(f"{'load seconds':38}{ours_load:>14.1f}{pg_load_s:>14.1f}{ours_load / pg_load_s:>10.2f}")
-    paged = load[f"ours_add_keys_in_pages_of_{HUB_PAGE}"]
-    print(f"{f'load seconds, pages of {HUB_PAGE:,}':38}{paged:>14.1f}")
     per = memory["bytes_per_record"]
     pg_per = memory["postgresql"]["total_relation_bytes"] / memory["postgresql"]["rows"]
     print(f"{'bytes/record (memory_bytes)':38}{per['memory_bytes_method']:>14.1f}{pg_per:>14.1f}")
-    print(f"{'bytes/record (tracemalloc peak)':38}{per['tracemalloc_peak_while_loading']:>14.1f}")
+    if "tracemalloc_peak_while_loading" in per:
+        peak = per["tracemalloc_peak_while_loading"]
+        print(f"{'bytes/record (tracemalloc peak)':38}{peak:>14.1f}")
+    print(
+        f"{'bytes/record (RSS peak while loading)':38}{per['rss_peak_delta_while_loading']:>14.1f}"
+    )
     print(f"{'bytes/record (RSS delta)':38}{per['rss_delta']:>14.1f}")
     gib = memory["extrapolated_to_100m_bytes"]["memory_bytes_method"] / 2**30
     print(f"100M records, extrapolated: {gib:.2f} GiB (index arrays)")

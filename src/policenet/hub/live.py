@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from policenet.domain.registers import RegisterName
@@ -48,19 +48,28 @@ class LiveIndex(abc.ABC):
     def load(self, store: Store) -> int:
         """Build the index from the store (at start); returns how many records it holds."""
         with self._lock:
-            with store.unit_of_work() as uow:
-                self._seq = uow.records.last_change(self.register.value)
-            after = ""
-            while True:
-                with store.unit_of_work() as uow:
-                    keys = uow.records.keys(self.register.value, after, self.load_page)
-                    if not keys:
-                        break
-                    self._load_keys(uow, keys)
-                after = keys[-1]
+            with store.reading() as view:
+                self._seq = view.records.last_change(self.register.value)
+            self._load_pages(self._pages(store))
         with store.unit_of_work() as uow:
             self.refresh(uow)
         return len(self)
+
+    def _pages(self, store: Store) -> Iterator[tuple[UnitOfWork, list[str]]]:
+        """The stored keys in pages of ``load_page``, each with the reading it came from."""
+        after = ""
+        while True:
+            with store.reading() as view:
+                keys = view.records.keys(self.register.value, after, self.load_page)
+                if not keys:
+                    return
+                yield view, keys
+            after = keys[-1]
+
+    def _load_pages(self, pages: Iterator[tuple[UnitOfWork, list[str]]]) -> None:
+        """Add every page of the first load (one :meth:`_load_keys` call a page)."""
+        for view, keys in pages:
+            self._load_keys(view, keys)
 
     def refresh(self, uow: UnitOfWork) -> None:
         """Apply the change feed since the last refresh to the index."""
