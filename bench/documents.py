@@ -905,6 +905,29 @@ def hub_in_process(
         hub.store.close()
 
 
+def network_cpu_seconds(network: DemoNetwork) -> float:
+    """CPU seconds used so far by the hub's and the nodes' processes."""
+    total = 0.0
+    for process in network.processes.values():
+        with open(f"/proc/{process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def wait_until_quiet(network: DemoNetwork, timeout: float = 300.0) -> float:
+    """Seconds until the network's processes together use under a tenth of a core over two
+    seconds: the follow-up of one run (NCB nodes storing hit events, cases) must not fall
+    into the next one's measurements."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        before = network_cpu_seconds(network)
+        await asyncio.sleep(2.0)
+        if network_cpu_seconds(network) - before < 0.2:
+            break
+    return time.perf_counter() - started
+
+
 async def tunnel_runs(
     network: DemoNetwork, dsn: str, register: SyntheticRegister, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -915,7 +938,8 @@ async def tunnel_runs(
         say("waiting for the nodes' offline copies of the register")
         runs["offline_copies_seconds"] = await wait_for_offline_copies(network, client)
         for fraction in args.present:
-            say(f"checks with {fraction:.1%} of the numbers present")
+            quiet = await wait_until_quiet(network)
+            say(f"checks with {fraction:.1%} of the numbers present (quiet after {quiet:.0f} s)")
             count = args.batches * BATCH + args.singles + 4 * args.clients
             probes = register.probes(count, fraction, args.seed + 1)
             node = await node_measurements(network, client, probes, args)
@@ -923,6 +947,7 @@ async def tunnel_runs(
             peer = await pg_measurements(dsn, probes, args)
             runs[f"present_{fraction}"] = {
                 "present_fraction": fraction,
+                "seconds_waited_for_a_quiet_network": quiet,
                 "through_node_and_tunnel": node,
                 "postgresql_direct": peer,
             }
@@ -1080,7 +1105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="the Met node's hub_timeout_seconds (policenet's default is 10)",
     )
     tunnel.add_argument(
-        "--present", type=float, nargs="+", default=[0.5, 0.001], help="shares of probes stored"
+        "--present", type=float, nargs="+", default=[0.001, 0.5], help="shares of probes stored"
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

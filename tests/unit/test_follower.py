@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from policenet.domain.events import Event
-from policenet.node.follower import EventFollower
+from policenet.errors import Unavailable
+from policenet.node.follower import STORE_BATCH, EventFollower
 from policenet.store.memory import MemoryStore
 from tests.fakes import FakeHub
 
@@ -19,7 +23,7 @@ def _events(n: int) -> list[Event]:
 
 def _inbox(store: MemoryStore) -> list[int]:
     with store.unit_of_work() as uow:
-        return [e.id for e in uow.inbox.list(0, 1000)]
+        return [e.id for e in uow.inbox.list(0, 5000)]
 
 
 def test_follow_once_stores_every_event_in_order() -> None:
@@ -82,3 +86,36 @@ def test_an_unreachable_hub_is_reported_in_the_connection_state() -> None:
     assert follower.state.connected is False
     assert follower.state.last_error == "fake hub is down"
     assert follower.state.reconnects >= 1
+
+
+class CountingStore(MemoryStore):
+    """A MemoryStore that counts its units of work."""
+
+    units = 0
+
+    def unit_of_work(self) -> Any:
+        self.units += 1
+        return super().unit_of_work()
+
+
+def test_a_burst_of_events_is_stored_in_order_in_a_few_transactions() -> None:
+    hub, store = FakeHub(), CountingStore()
+    hub.log = _events(1200)
+    applied: list[int] = []
+    follower = EventFollower(hub, store, lambda: T0, on_event=lambda e: applied.append(e.id))
+    asyncio.run(follower.follow_once())
+    assert _inbox(store) == list(range(1, 1201))
+    assert applied == list(range(1, 1201))
+    # one to read the last id, then batches of what had arrived (at most 500 each)
+    assert 1 + 1200 // STORE_BATCH <= store.units <= 60, store.units
+
+
+def test_events_read_before_the_stream_broke_are_stored_and_the_break_is_raised() -> None:
+    hub, store = FakeHub(), MemoryStore()
+    hub.log = _events(5)
+    hub.drop_after = 3
+    follower = EventFollower(hub, store, lambda: T0)
+    with pytest.raises(Unavailable, match="dropped"):
+        asyncio.run(follower.follow_once())
+    assert _inbox(store) == [1, 2, 3]
+    assert follower.state.last_event_id == 3

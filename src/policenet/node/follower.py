@@ -1,9 +1,13 @@
 """Following the hub's event stream from the node (nodes sit behind firewalls).
 
-The node opens the stream itself and keeps it open. Each event is stored in
-the node's own database before the next is read; the id of the last stored
-event is where a reconnection resumes, so events arrive at least once and in
-order, and an event seen twice is stored once (the inbox ignores known ids).
+The node opens the stream itself and keeps it open. Events are stored in the
+node's own database in the order they came, what has arrived together in one
+transaction (up to :data:`STORE_BATCH`: a burst of hit events is stored at
+the cost of a few commits, not one each); the id of the last stored event is
+where a reconnection resumes, so events arrive at least once and in order,
+and an event seen twice is stored once (the inbox ignores known ids). The
+stream is read on while a batch is stored, up to :data:`STORE_BATCH` events
+ahead.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ from policenet.node.hubclient import HubClient
 from policenet.store.ports import Store
 
 log = logging.getLogger("policenet.node")
+
+STORE_BATCH = 500
+"""Events stored in one transaction at most (and read ahead of the store at most)."""
+
+
+class _StreamEnded:
+    """Put on the queue when the stream ends; ``error`` is what ended it, if it broke."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
 
 
 @dataclass
@@ -63,29 +77,60 @@ class EventFollower:
         self._max_backoff = max_backoff
         self.state = ConnectionState()
 
-    def _store_event(self, event: Event) -> bool:
+    def _store_events(self, events: list[Event]) -> list[Event]:
+        """Store ``events`` in one transaction; the ones that were new."""
         with self._store.unit_of_work() as uow:
-            return uow.inbox.store(event)
+            return [event for event in events if uow.inbox.store(event)]
 
     def _last_id(self) -> int:
         with self._store.unit_of_work() as uow:
             return uow.inbox.last_id()
 
     async def follow_once(self) -> None:
-        """Read the stream from the last stored id until it ends or breaks."""
+        """Read the stream from the last stored id until it ends or breaks (raising what
+        broke it, once every event read before is stored)."""
         after = await run_in_threadpool(self._last_id)
         self.state.last_event_id = after
-        async for event in self._hub.events(after):
-            self.state.connected = True
-            self.state.last_error = None
-            self.state.last_contact = self._clock()
-            if event is None:
-                continue
-            if event.id <= self.state.last_event_id:
-                continue
-            if await run_in_threadpool(self._store_event, event) and self._on_event:
-                self._on_event(event)
-            self.state.last_event_id = event.id
+        arrived: asyncio.Queue[Event | _StreamEnded] = asyncio.Queue(maxsize=STORE_BATCH)
+        reader = asyncio.create_task(self._read(after, arrived))
+        try:
+            ended: _StreamEnded | None = None
+            while ended is None:
+                batch: list[Event] = []
+                item = await arrived.get()
+                while True:
+                    if isinstance(item, _StreamEnded):
+                        ended = item
+                        break
+                    if item.id > max(self.state.last_event_id, batch[-1].id if batch else 0):
+                        batch.append(item)
+                    if len(batch) >= STORE_BATCH or arrived.empty():
+                        break
+                    item = arrived.get_nowait()
+                if batch:
+                    new = await run_in_threadpool(self._store_events, batch)
+                    self.state.last_event_id = batch[-1].id
+                    if self._on_event:
+                        for event in new:
+                            self._on_event(event)
+            if ended.error is not None:
+                raise ended.error
+        finally:
+            reader.cancel()
+
+    async def _read(self, after: int, arrived: asyncio.Queue[Event | _StreamEnded]) -> None:
+        """Put the stream's events on ``arrived``, then how it ended."""
+        try:
+            async for event in self._hub.events(after):
+                self.state.connected = True
+                self.state.last_error = None
+                self.state.last_contact = self._clock()
+                if event is not None:
+                    await arrived.put(event)
+        except Exception as exc:  # handed to follow_once, which raises it
+            await arrived.put(_StreamEnded(exc))
+            return
+        await arrived.put(_StreamEnded())
 
     async def run(self) -> None:
         backoff = 0.2
