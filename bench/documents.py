@@ -579,18 +579,30 @@ async def concurrent_singles(
         # taking the next number and sending it happen without a pause, so no more
         # than ``limit`` lookups are ever started
         while time.monotonic() < deadline and (number := next(feed, None)) is not None:
-            started = time.perf_counter()
-            try:
-                await call(number)
-                latencies.append(time.perf_counter() - started)
-            except Exception as exc:  # counted and reported, the run goes on
-                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+            await timed(call, number, latencies, failures)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(args.clients)))
-    elapsed = time.perf_counter() - started
+    return summary(args.clients, latencies, failures, time.perf_counter() - started)
+
+
+async def timed(
+    call: Callable[[str], Any], number: str, latencies: list[float], failures: list[str]
+) -> None:
+    """``call(number)``, its latency added to ``latencies`` or its failure to ``failures``."""
+    started = time.perf_counter()
+    try:
+        await call(number)
+        latencies.append(time.perf_counter() - started)
+    except Exception as exc:  # counted and reported, the run goes on
+        failures.append(f"{type(exc).__name__}: {exc}"[:200])
+
+
+def summary(
+    clients: int, latencies: list[float], failures: list[str], elapsed: float
+) -> dict[str, Any]:
     return {
-        "clients": args.clients,
+        "clients": clients,
         "lookups": len(latencies),
         "failures": len(failures),
         "first_failures": failures[:3],
@@ -719,28 +731,17 @@ async def paced_singles(
         await asyncio.sleep(offset)  # the gates start spread over one interval
         tick = time.monotonic()
         while tick < deadline and (number := next(feed, None)) is not None:
-            started = time.perf_counter()
-            try:
-                await call(number)
-                latencies.append(time.perf_counter() - started)
-            except Exception as exc:  # counted and reported, the run goes on
-                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+            await timed(call, number, latencies, failures)
             tick += args.pace
             await asyncio.sleep(max(0.0, tick - time.monotonic()))
 
     started = time.perf_counter()
     await asyncio.gather(*(gate(i * args.pace / args.clients) for i in range(args.clients)))
-    elapsed = time.perf_counter() - started
+    result = summary(args.clients, latencies, failures, time.perf_counter() - started)
     return {
-        "clients": args.clients,
         "seconds_between_checks_per_client": args.pace,
         "offered_per_second": args.clients / args.pace,
-        "lookups": len(latencies),
-        "failures": len(failures),
-        "first_failures": failures[:3],
-        "seconds": elapsed,
-        "lookups_per_second": len(latencies) / elapsed,
-        **(percentiles(latencies) if latencies else {}),
+        **result,
     }
 
 
