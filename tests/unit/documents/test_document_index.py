@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -455,6 +456,7 @@ def test_tolerant_search_finds_every_single_confusion_variant(number: str) -> No
         max_size=12,
     ),
     st.integers(min_value=1, max_value=3),
+    st.sampled_from([1, 1 << 30]),
 )
 def test_a_batch_answers_as_the_same_probes_one_by_one(
     docs: list[TravelDocument],
@@ -462,11 +464,13 @@ def test_a_batch_answers_as_the_same_probes_one_by_one(
     merge_threshold: int,
     probes: list[DocumentProbe],
     limit: int,
+    directory_from: int,
 ) -> None:
     # Small batches are looked up one by one, large ones with numpy: padding the batch
-    # past 300 probes takes the second way (sorted probes included); numbers from a
-    # small alphabet give many rows per hash (one number in several countries).
-    index = DocumentIndex(merge_threshold=merge_threshold)
+    # past 300 probes takes the second way (sorted probes included, through the directory
+    # of hashes when directory_from is 1); numbers from a small alphabet give many rows
+    # per hash (one number in several countries).
+    index = DocumentIndex(merge_threshold=merge_threshold, directory_from=directory_from)
     index.add_many((natural_key(d), d) for d in docs[::2])
     for d in docs[1::2]:
         index.add(natural_key(d), d)  # pending until merge_threshold adds
@@ -483,3 +487,23 @@ def test_a_batch_answers_as_the_same_probes_one_by_one(
     for probe, answer in zip(batch, answers, strict=True):
         assert list(answer) == index.search(probe, limit=limit)
         assert list(answer) == list(index.search_many([probe], limit=limit)[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=300),
+    st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=1, max_size=300),
+    st.integers(min_value=0, max_value=5),
+)
+def test_the_directory_finds_what_a_binary_search_finds(
+    stored: list[int], probed: list[int], shared: int
+) -> None:
+    """Hashes with few top bits set (many in one bucket), repeated ones, probes equal to
+    stored hashes, and probes past either end."""
+    stored += [h >> 60 for h in stored[:shared]] + stored[:shared]  # crowded low buckets
+    hashes = np.sort(np.array(stored, dtype=np.uint64))
+    keys = np.array(probed + stored[:shared] + [0, 2**64 - 1], dtype=np.uint64)
+    index = DocumentIndex(directory_from=1)
+    index._hashes = hashes
+    expected = np.searchsorted(hashes, keys, side="left")
+    assert index._lower_bounds(keys).tolist() == expected.tolist()

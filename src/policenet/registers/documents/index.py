@@ -20,14 +20,16 @@ row ids serves both exact and tolerant search: a probe is one binary search,
 then an exact character comparison on the few rows found (an exact match is
 always also a canonical match). That is 24 bytes plus the number's length
 per record (33 bytes for nine-character numbers; 3.3 GB for 10^8), plus up
-to a quarter more of growth headroom in the row columns. Hashes are keyed
-with a random per-index seed, so nobody can submit numbers built to
-collide; the index is rebuilt from the store at start, so the hashes never
-leave the process. Batches are answered with vectorised hashing, one
-sorted binary search and a vectorised comparison of the numbers found, so
-Python builds only each hit's candidate, from parts cached per issuing
-state and type; a few probes are looked up one by one, in plain Python
-(figures in docs/benchmarks.md).
+to a quarter more of growth headroom in the row columns, plus a directory
+of the hashes' top bits (2 to 4 bytes a record, built at the first batch
+after a change). Hashes are keyed with a random per-index seed, so nobody
+can submit numbers built to collide; the index is rebuilt from the store at
+start, so the hashes never leave the process. Batches are answered with
+vectorised hashing, a lookup through the directory (a binary search over
+10^8 hashes misses the caches at every step) and a vectorised comparison
+of the numbers found, so Python builds only each hit's candidate, from
+parts cached per issuing state and type; a few probes are looked up one by
+one, in plain Python (figures in docs/benchmarks.md).
 
 Adds go to a small pending dict that searches also read, merged into the
 sorted arrays when it reaches ``merge_threshold`` entries; :meth:`DocumentIndex.add_many`
@@ -97,6 +99,10 @@ _SORT_PROBES_FROM = 256
 _VECTORISED_FROM = 16
 
 _NO_CANDIDATES: tuple[Candidate, ...] = ()
+# From this many sorted hashes a batch finds its probes through a directory of their top
+# bits, with about _PER_BUCKET hashes a bucket (2.7 bytes a record at 10^8 records).
+_DIRECTORY_FROM = 1 << 16
+_PER_BUCKET = 2
 _U64 = npt.NDArray[np.uint64]
 _EMPTY_HASHES: _U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_ROWS: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
@@ -213,8 +219,18 @@ class DocumentIndex:
     brings it back.
     """
 
-    def __init__(self, *, merge_threshold: int = 65536, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        merge_threshold: int = 65536,
+        seed: int | None = None,
+        directory_from: int = _DIRECTORY_FROM,
+    ) -> None:
+        """``directory_from``: the size of the sorted arrays from which a batch finds its
+        probes through the directory (:meth:`_lower_bounds`); tests set it low."""
         self._seed = np.uint64(secrets.randbits(64) if seed is None else seed)
+        self._directory_from = directory_from
+        self._directory: tuple[npt.NDArray[np.uint32], np.uint64] | None = None
         self._merge_threshold = max(1, merge_threshold)
         self._chars = _Column(np.uint8)
         self._offsets = _Column(np.int64, [0])
@@ -223,7 +239,7 @@ class DocumentIndex:
         self._alive = _Column(np.bool_)
         self._state_codes: list[str] = []
         self._state_ids: dict[str, int] = {}
-        self._hashes: _U64 = _EMPTY_HASHES
+        self._sorted: _U64 = _EMPTY_HASHES
         self._rows: npt.NDArray[np.uint32] = _EMPTY_ROWS
         self._pending: dict[int, list[int]] = {}
         self._pending_count = 0
@@ -234,6 +250,17 @@ class DocumentIndex:
 
     def __len__(self) -> int:
         return self._live
+
+    @property
+    def _hashes(self) -> _U64:
+        """The sorted canonical hashes (parallel to ``_rows``); setting them drops the
+        directory, which the next batch builds again."""
+        return self._sorted
+
+    @_hashes.setter
+    def _hashes(self, hashes: _U64) -> None:
+        self._sorted = hashes
+        self._directory = None
 
     # -- writing ---------------------------------------------------------
 
@@ -453,7 +480,7 @@ class DocumentIndex:
         if size:
             order = np.argsort(digests) if len(digests) >= _SORT_PROBES_FROM else None
             keys = digests if order is None else digests[order]
-            starts = np.searchsorted(self._hashes, keys, side="left")
+            starts = self._lower_bounds(keys)
             hit = self._hashes[np.minimum(starts, size - 1)] == keys
             if hit.any():
                 starts, found = starts[hit], keys[hit]
@@ -484,6 +511,41 @@ class DocumentIndex:
         if not found_at:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         return np.concatenate(found_at), np.concatenate(found_rows)
+
+    def _lower_bounds(self, keys: _U64) -> npt.NDArray[np.intp]:
+        """``np.searchsorted(self._hashes, keys, side="left")``, found through a directory of
+        the hashes' top bits once the arrays are large.
+
+        A binary search over a sorted array of 10^8 hashes (800 MB) misses the
+        processor's caches at nearly every step; the directory gives each probe
+        the few positions whose hashes share its top bits (about 1.5 on average:
+        hashes are uniform), which are then stepped through with numpy.
+        """
+        hashes = self._sorted
+        if len(hashes) < self._directory_from:
+            return np.searchsorted(hashes, keys, side="left")
+        directory, shift = self._directory_now()
+        buckets = (keys >> shift).astype(np.intp)
+        starts = directory[buckets].astype(np.intp)
+        ends = directory[buckets + 1].astype(np.intp)
+        active = np.flatnonzero(starts < ends)
+        while len(active):
+            active = active[hashes[starts[active]] < keys[active]]
+            starts[active] += 1
+            active = active[starts[active] < ends[active]]
+        return starts
+
+    def _directory_now(self) -> tuple[npt.NDArray[np.uint32], np.uint64]:
+        """For ``2**bits`` buckets of the hashes' top bits, where each bucket starts in the
+        sorted arrays (and where the last ends); built again after every change."""
+        if self._directory is None:
+            bits = max(1, (len(self._sorted) // _PER_BUCKET).bit_length())
+            shift = np.uint64(64 - bits)
+            counts = np.bincount((self._sorted >> shift).astype(np.intp), minlength=1 << bits)
+            directory = np.zeros((1 << bits) + 1, dtype=np.uint32)
+            np.cumsum(counts, dtype=np.uint32, out=directory[1:])
+            self._directory = (directory, shift)
+        return self._directory
 
     def _rows_of(self, digest: int) -> list[int]:
         """The rows whose canonical hash is ``digest`` (alive or not)."""
@@ -720,4 +782,7 @@ class DocumentIndex:
     def memory_bytes(self) -> int:
         """Bytes held by the index's arrays (capacity, not only the used part)."""
         columns = (self._chars, self._offsets, self._states, self._types, self._alive)
-        return sum(c.nbytes() for c in columns) + self._hashes.nbytes + self._rows.nbytes
+        directory = 0 if self._directory is None else self._directory[0].nbytes
+        return (
+            sum(c.nbytes() for c in columns) + self._sorted.nbytes + self._rows.nbytes + directory
+        )
