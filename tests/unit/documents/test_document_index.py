@@ -507,3 +507,36 @@ def test_the_directory_finds_what_a_binary_search_finds(
     index._hashes = hashes
     expected = np.searchsorted(hashes, keys, side="left")
     assert index._lower_bounds(keys).tolist() == expected.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["add", "remove", "bulk"]), st.lists(records, max_size=6))),
+    st.sampled_from([1, 2, 1000]),
+)
+def test_the_directory_follows_adds_merges_and_removals_between_batches(
+    operations: list[tuple[str, list[TravelDocument]]], merge_threshold: int
+) -> None:
+    """The directory is built by a batch and then kept up to date by later inserts (or
+    dropped and built again): every batch answers as a fresh index with no directory."""
+    index = DocumentIndex(merge_threshold=merge_threshold, directory_from=1)
+    model: dict[str, TravelDocument] = {}
+    batch = [DocumentProbe(n, tolerant=True) for n in ["AB0", "A80", "0Q1", "DI", "S5", "L"] * 3]
+    for operation, docs in operations:
+        for d in docs:
+            if operation == "remove":
+                index.remove(natural_key(d))
+                model.pop(natural_key(d), None)
+            else:
+                model[natural_key(d)] = d
+        if operation == "bulk":
+            index.add_many((natural_key(d), d) for d in docs)
+        elif operation == "add":
+            for d in docs:
+                index.add(natural_key(d), d)
+        fresh = DocumentIndex(directory_from=1 << 30)
+        fresh.add_many((natural_key(d), d) for d in model.values())
+        probes = [*batch, *(DocumentProbe(d.number) for d in model.values())]
+        got = [keys(list(found)) for found in index.search_many(probes, limit=1000)]
+        want = [keys(list(found)) for found in fresh.search_many(probes, limit=1000)]
+        assert got == want

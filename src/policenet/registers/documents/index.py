@@ -103,6 +103,7 @@ _NO_CANDIDATES: tuple[Candidate, ...] = ()
 # bits, with about _PER_BUCKET hashes a bucket (2.7 bytes a record at 10^8 records).
 _DIRECTORY_FROM = 1 << 16
 _PER_BUCKET = 2
+_REBUILD_FROM = 4 * _PER_BUCKET  # hashes a bucket on average: built again with more bits
 _U64 = npt.NDArray[np.uint64]
 _EMPTY_HASHES: _U64 = np.zeros(0, dtype=np.uint64)
 _EMPTY_ROWS: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
@@ -322,9 +323,7 @@ class DocumentIndex:
             # A few records into many: sort the few, insert them (linear, not n log n).
             hashes = np.concatenate(digests)
             order = np.argsort(hashes, kind="stable")
-            at = np.searchsorted(self._hashes, hashes[order], side="right")
-            self._hashes = np.insert(self._hashes, at, hashes[order])
-            self._rows = np.insert(self._rows, at, rows[order])
+            self._insert_sorted(hashes[order], rows[order])
         else:
             # Dropping references as soon as possible keeps the peak near 55 bytes a record.
             hashes = np.concatenate([self._hashes, *digests])
@@ -728,11 +727,28 @@ class DocumentIndex:
         pairs = sorted((digest, row) for digest, rows in self._pending.items() for row in rows)
         hashes = np.array([digest for digest, _ in pairs], dtype=np.uint64)
         rows = np.array([row for _, row in pairs], dtype=np.uint32)
-        at = np.searchsorted(self._hashes, hashes, side="right")
-        self._hashes = np.insert(self._hashes, at, hashes)
-        self._rows = np.insert(self._rows, at, rows)
+        self._insert_sorted(hashes, rows)
         self._pending.clear()
         self._pending_count = 0
+
+    def _insert_sorted(self, hashes: _U64, rows: npt.NDArray[np.uint32]) -> None:
+        """Insert sorted ``hashes`` and their ``rows`` into the sorted arrays (after equal
+        hashes already there), updating the directory, if built, rather than building it
+        again: at 10^8 records that takes seconds, the update a tenth of one."""
+        directory = self._directory
+        at = np.searchsorted(self._sorted, hashes, side="right")
+        self._hashes = np.insert(self._sorted, at, hashes)  # drops the directory
+        self._rows = np.insert(self._rows, at, rows)
+        if directory is None:
+            return
+        table, shift = directory
+        if len(self._sorted) > _REBUILD_FROM * (len(table) - 1):
+            return  # crowded buckets: the next batch builds it with more bits
+        grown = np.zeros(len(table), dtype=np.uint32)
+        np.add.at(grown, (hashes >> shift).astype(np.intp) + 1, 1)
+        np.cumsum(grown, out=grown)
+        table += grown
+        self._directory = (table, shift)
 
     def _drop_duplicates(self, first_new: int) -> None:
         """After a bulk load: keep one row per (state, type, number), the oldest.
