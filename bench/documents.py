@@ -110,6 +110,21 @@ PG_BATCHED = {
 }
 
 
+def command_line() -> str:
+    """The command that made a result, without the folders of this machine (``--out``,
+    ``--workdir``), which do not change what is measured."""
+    words: list[str] = []
+    skip = False
+    for word in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif word in ("--out", "--workdir"):
+            skip = True
+        elif not word.startswith(("--out=", "--workdir=")):
+            words.append(word)
+    return " ".join(["python -m bench.documents", *words])
+
+
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -422,7 +437,7 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
             "benchmark": "documents-index",
             "peer": "PostgreSQL, B-tree index on documents(number)",
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": " ".join(["python -m bench.documents", *sys.argv[1:]]),
+            "command": command_line(),
             "environment": env,
             "load_average_at_end": os.getloadavg(),
             "parameters": {
@@ -993,7 +1008,7 @@ def run_tunnel(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "benchmark": "documents-tunnel",
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": " ".join(["python -m bench.documents", *sys.argv[1:]]),
+            "command": command_line(),
             "environment": env,
             "load_average_at_end": os.getloadavg(),
             "what_is_compared": (
