@@ -239,3 +239,30 @@ def test_audit_verify_catches_a_tampered_entry(running: DemoNetwork, login: Logi
     tampered = subprocess.run(verify, capture_output=True, text=True, check=False)
     assert tampered.returncode == 1
     assert str(seq) in tampered.stdout
+
+
+def test_a_node_loads_documents_from_the_command_line_and_exports_them_back(
+    running: DemoNetwork, tmp_path: Path
+) -> None:
+    washington = str(running.node_dir("washington"))
+    rows = tmp_path / "stolen.csv"
+    rows.write_text(
+        "issuing_state,document_type,number,status\n"
+        "USA,passport,E1234567,stolen-from-holder\n"
+        "USA,passport,E7654321,lost\n"
+    )
+    cli = [sys.executable, "-m", "policenet", "node", "documents"]
+    loaded = subprocess.run(
+        [*cli, "load", "--dir", washington, str(rows)], capture_output=True, text=True, check=False
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    exported = tmp_path / "mine.csv"
+    run = [*cli, "export", "--dir", washington, "--out", str(exported), "--format", "csv"]
+    done = subprocess.run(run, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"written to {exported}" in done.stdout
+    text = exported.read_text()
+    assert "E1234567" in text and "E7654321" in text
+    wrong = subprocess.run([*run[:-1], "xml"], capture_output=True, text=True, check=False)
+    assert wrong.returncode != 0
+    assert "--format must be csv or ndjson" in wrong.stdout + wrong.stderr

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from policenet.cli.common import NodeDir, out
-from policenet.cli.reporting import export_file, load_file, with_hub
+from policenet.cli.reporting import add_export_command, load_file, with_hub
 from policenet.errors import InvalidInput
 from policenet.registers.dna.rules import DnaRules
 
@@ -96,12 +96,4 @@ def kinship(
         out("no relatives' profiles to compare with")
 
 
-@app.command("export")
-def export(
-    directory: NodeDir,
-    save_to: Annotated[Path, typer.Option("--out", help="the file to write")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "ndjson",
-    officer: Officer = "node-admin",
-) -> None:
-    """Write this member's own profiles to a file, in the form `dna load` reads."""
-    export_file(directory, save_to, fmt, officer=officer, register="dna")
+add_export_command(app, "dna", "profiles")

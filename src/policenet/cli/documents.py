@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from policenet.cli.common import NodeDir, out
-from policenet.cli.reporting import export_file, load_file, with_hub
+from policenet.cli.reporting import add_export_command, load_file, with_hub
 from policenet.errors import InvalidInput
 from policenet.registers.documents.rules import DocumentRules
 
@@ -116,12 +116,4 @@ def check(
     raise typer.Exit(3)
 
 
-@app.command("export")
-def export(
-    directory: NodeDir,
-    save_to: Annotated[Path, typer.Option("--out", help="the file to write")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "ndjson",
-    officer: Officer = "node-admin",
-) -> None:
-    """Write this member's own documents to a file, in the form `documents load` reads."""
-    export_file(directory, save_to, fmt, officer=officer, register="documents")
+add_export_command(app, "documents", "documents")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from policenet.cli.common import NodeDir, out
-from policenet.cli.reporting import export_file, load_file, with_hub
+from policenet.cli.reporting import add_export_command, load_file, with_hub
 from policenet.errors import InvalidInput
 from policenet.node.hubclient import HubClient
 from policenet.registers.persons.requests import MAX_SCREENING
@@ -197,12 +197,4 @@ def import_sdn(
         )
 
 
-@app.command("export")
-def export(
-    directory: NodeDir,
-    save_to: Annotated[Path, typer.Option("--out", help="the file to write")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "ndjson",
-    officer: Officer = "node-admin",
-) -> None:
-    """Write this member's own person records to a file, in the form `persons load` reads."""
-    export_file(directory, save_to, fmt, officer=officer, register="persons")
+add_export_command(app, "persons", "person records")

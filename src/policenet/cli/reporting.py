@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from policenet.cli.common import node_settings, now, out
+from policenet.cli.common import NodeDir, node_settings, now, out
 from policenet.errors import InvalidInput
 from policenet.node.app import tunnel_to_hub
 from policenet.node.hubclient import HubClient
@@ -104,3 +104,23 @@ def export_file(directory: Path, save_to: Path, fmt: str, *, officer: str, regis
 
     size = with_hub(directory, work)
     out(f"{size} bytes written to {save_to}")
+
+
+def add_export_command(app: typer.Typer, register: str, records: str) -> None:
+    """Add ``export`` to a register's command group: this member's own ``records`` to a file
+    (:func:`export_file`)."""
+
+    def export(
+        directory: NodeDir,
+        save_to: Annotated[Path, typer.Option("--out", help="the file to write")],
+        fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "ndjson",
+        officer: Annotated[
+            str, typer.Option(help="who the hub's audit log names as acting")
+        ] = "node-admin",
+    ) -> None:
+        export_file(directory, save_to, fmt, officer=officer, register=register)
+
+    export.__doc__ = (
+        f"Write this member's own {records} to a file, in the form `{register} load` reads."
+    )
+    app.command("export")(export)
