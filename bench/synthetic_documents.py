@@ -41,23 +41,19 @@ from pathlib import Path
 
 import numpy as np
 
-from policenet.registers.documents.record import DocumentStatus, DocumentType, TravelDocument
+from policenet.registers.documents.record import (
+    ROW_FIELDS,
+    DocumentStatus,
+    DocumentType,
+    TravelDocument,
+)
 
 CHUNK_ROWS = 100_000
 AS_OF = date(2026, 1, 1)
 """Reported dates fall in the ten years before this day (fixed, for determinism)."""
 
-CSV_COLUMNS = (
-    "issuing_state",
-    "document_type",
-    "number",
-    "status",
-    "issue_date",
-    "expiry_date",
-    "reported_date",
-    "reference",
-)
-"""The CSV header: the field names of :func:`policenet.registers.documents.record.validate`."""
+CSV_COLUMNS = tuple(name for name in ROW_FIELDS if name != "remarks")
+"""The CSV header: a record's row fields (:data:`ROW_FIELDS`) but the free-text remarks."""
 
 _CLASSES = {
     "9": string.digits,

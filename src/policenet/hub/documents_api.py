@@ -28,6 +28,7 @@ from policenet.hub.documents import DocumentRules
 from policenet.hub.documents_copy import COPY_LABEL, delta_page, snapshot_page
 from policenet.hub.reporting_routes import add_reporting_routes
 from policenet.registers.documents.index import DocumentProbe
+from policenet.registers.documents.record import ROW_FIELDS
 from policenet.registers.documents.requests import CheckRequest, probe_for
 from policenet.security.signed import sign
 
@@ -70,21 +71,7 @@ def check(body: CheckRequest, hub: HubDep, who: CallerDep) -> Response:
     return Response(pydantic_core.to_json(answer), media_type="application/json")
 
 
-add_reporting_routes(
-    router,
-    RULES,
-    (
-        "issuing_state",
-        "document_type",
-        "number",
-        "status",
-        "issue_date",
-        "expiry_date",
-        "reported_date",
-        "reference",
-        "remarks",
-    ),
-)
+add_reporting_routes(router, RULES, ROW_FIELDS)
 
 
 def _signed(hub: HubContext, body: dict[str, Any]) -> dict[str, Any]:

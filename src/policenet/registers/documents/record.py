@@ -125,7 +125,8 @@ _E = TypeVar("_E", bound=enum.StrEnum)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REQUIRED = ("issuing_state", "document_type", "number", "status")
 _OPTIONAL = ("issue_date", "expiry_date", "reported_date", "reference", "remarks")
-_KNOWN = _REQUIRED + _OPTIONAL
+ROW_FIELDS = _REQUIRED + _OPTIONAL
+"""A record's fields as a row of a load file or an export, in this order."""
 
 
 def validate(raw: Mapping[str, object], today: date) -> TravelDocument:
@@ -140,10 +141,10 @@ def validate(raw: Mapping[str, object], today: date) -> TravelDocument:
     UTC), an ``issue_date`` after the ``expiry_date``, over-long or
     control-character ``reference`` and ``remarks``.
     """
-    unknown = sorted(str(name) for name in raw if name not in _KNOWN)
+    unknown = sorted(str(name) for name in raw if name not in ROW_FIELDS)
     if unknown:
         also = f" (also unknown: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
-        raise InvalidField(unknown[0], f"unknown field{also}; known: {', '.join(_KNOWN)}")
+        raise InvalidField(unknown[0], f"unknown field{also}; known: {', '.join(ROW_FIELDS)}")
     missing = [name for name in _REQUIRED if _text(raw, name) == ""]
     if missing:
         also = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
