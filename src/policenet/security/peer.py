@@ -2,9 +2,9 @@
 
 uvicorn 0.54 does not implement the ASGI TLS extension (its HTTP protocols
 build the scope without ``extensions``), so :class:`PeerCertificateHttpToolsProtocol`
-(the one served; httptools parses HTTP in C) and :class:`PeerCertificateH11Protocol`
-add it: once the TLS handshake is over it reads the peer certificate from
-the connection's ``ssl_object`` and puts, into every ``http`` and
+(uvicorn's httptools protocol, which parses HTTP in C) adds it: once the TLS
+handshake is over it reads the peer certificate from the connection's
+``ssl_object`` and puts, into every ``http`` and
 ``websocket`` scope of that connection::
 
     scope["extensions"]["tls"] = {
@@ -39,7 +39,6 @@ from typing import Any, cast
 import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 Scope = MutableMapping[str, Any]
@@ -101,27 +100,15 @@ class _WithTLS:
         await self._app(scope, receive, send)
 
 
-def _add_tls_extension(protocol: H11Protocol | HttpToolsProtocol, transport: Any) -> None:
-    ssl_object = transport.get_extra_info("ssl_object")
-    if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
-        wrapped = _WithTLS(cast(ASGIApp, protocol.app), tls_extension(ssl_object))
-        protocol.app = cast(Any, wrapped)
-
-
-class PeerCertificateH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, giving the app the ASGI TLS extension on TLS connections."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        _add_tls_extension(self, transport)
-
-
 class PeerCertificateHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, giving the app the ASGI TLS extension on TLS connections."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        _add_tls_extension(self, transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+            wrapped = _WithTLS(cast(ASGIApp, self.app), tls_extension(ssl_object))
+            self.app = cast(Any, wrapped)
 
 
 def peer_certificate(scope: Scope) -> x509.Certificate | None:
