@@ -132,6 +132,20 @@ def test_a_merged_request_never_holds_more_than_the_limit() -> None:
     answers = asyncio.run(run())
     assert [len(c[3]["documents"]) for c in hub.calls] == [2, 2, 2, 2]
     assert [a["answers"][1]["seen"] for a in answers] == ["M0", "M1", "M2", "M3"]
+
+    # single documents fill a request up to the limit exactly, the rest go in the next
+    hub = HeldHub()
+
+    async def singles() -> list[Any]:
+        return await checks_behind_one_in_flight(
+            hub,
+            CheckCoalescer(hub, limit=3),
+            [("sys.gates", numbers(f"S{i}"), False) for i in range(6)],
+        )
+
+    answers = asyncio.run(singles())
+    assert [len(c[3]["documents"]) for c in hub.calls] == [1, 3, 2]
+    assert [a["answers"][0]["seen"] for a in answers] == [f"S{i}" for i in range(6)]
     with pytest.raises(ValueError, match="1 to 3 documents"):
         asyncio.run(CheckCoalescer(hub, limit=3).check("sys.gates", numbers("A", "B", "C", "D")))
 
@@ -165,6 +179,7 @@ def test_a_merged_answer_that_does_not_match_its_documents_is_refused() -> None:
     # a check that went alone is passed on as the hub sent it, never decoded
     assert alone["answers"] == [{"index": 0, "seen": "A"}]
     assert [type(a) for a in merged] == [IntegrityFailure] * 2
+    assert [a.message for a in merged] == ["the hub gave 1 answers to a check of 4 documents"] * 2
 
 
 def test_a_caller_that_goes_away_does_not_hold_up_the_others() -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import pydantic_core
 
-from policenet.errors import IntegrityFailure
+from policenet.errors import IntegrityFailure, Unavailable
 from policenet.node.hubclient import HubClient
 from policenet.registers.documents.requests import MAX_CHECK_BATCH
 
@@ -50,7 +50,8 @@ class _Check:
 
 @dataclass
 class _Lane:
-    """The checks of one caller waiting for the hub, and whether one request is in flight."""
+    """The checks of one caller waiting for the hub, and the task sending them (a lane
+    exists while its task runs, and no longer)."""
 
     waiting: deque[_Check] = field(default_factory=deque)
     sending: asyncio.Task[None] | None = None
@@ -96,11 +97,12 @@ class CheckCoalescer:
                 if group:
                     await self._send(key, group)
         finally:
-            lane.sending = None
-            if lane.waiting:  # a check came in as the last request ended: go on
-                lane.sending = asyncio.create_task(self._send_all(key, lane))
-            elif self._lanes.get(key) is lane:
-                del self._lanes[key]
+            # nothing waits now (no await since the loop saw an empty queue), unless the
+            # sender was cancelled (the node stopping): its waiting checks get an answer too
+            del self._lanes[key]
+            for check in lane.waiting:
+                if not check.answer.done():
+                    check.answer.set_exception(Unavailable("the node stopped sending checks"))
 
     async def _send(self, key: tuple[str, bool], group: list[_Check]) -> None:
         officer, tolerant = key
@@ -130,8 +132,12 @@ class CheckCoalescer:
 def _split(reply: Any, sizes: Sequence[int]) -> list[dict[str, Any]]:
     """The hub's answer to a merged check, cut into the answers of the checks it held."""
     answers = reply.get("answers") if isinstance(reply, dict) else None
-    if not isinstance(answers, list) or len(answers) != sum(sizes):
-        raise IntegrityFailure("the hub's answer to a check does not match its documents")
+    if not isinstance(answers, list):
+        raise IntegrityFailure("the hub's answer to a check holds no list of answers")
+    if len(answers) != sum(sizes):
+        raise IntegrityFailure(
+            f"the hub gave {len(answers)} answers to a check of {sum(sizes)} documents"
+        )
     parts = []
     start = 0
     for size in sizes:
