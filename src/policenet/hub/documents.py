@@ -44,9 +44,6 @@ class DocumentRegister(LiveIndex):
     def __len__(self) -> int:
         return len(self._index)
 
-    def _load_keys(self, uow: UnitOfWork, keys: Sequence[str]) -> None:  # noqa: ARG002
-        self._index.add_keys(keys)
-
     def _load_pages(self, pages: Iterator[tuple[UnitOfWork, list[str]]]) -> None:
         """Every page in one :meth:`DocumentIndex.add_keys`: one sort at the end. Page by page
         each page would be inserted into the sorted arrays, copying them whole every time

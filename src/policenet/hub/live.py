@@ -38,8 +38,8 @@ class LiveIndex(abc.ABC):
         self._lock = threading.Lock()
 
     @abc.abstractmethod
-    def _load_keys(self, uow: UnitOfWork, keys: Sequence[str]) -> None:
-        """Add the stored records ``keys`` (one page of the first load)."""
+    def _load_pages(self, pages: Iterator[tuple[UnitOfWork, list[str]]]) -> None:
+        """Add every page of stored keys of the first load (with the reading each came from)."""
 
     @abc.abstractmethod
     def _apply(self, uow: UnitOfWork, changes: Sequence[RecordChange]) -> None:
@@ -51,8 +51,8 @@ class LiveIndex(abc.ABC):
             with store.reading() as view:
                 self._seq = view.records.last_change(self.register.value)
             self._load_pages(self._pages(store))
-        with store.unit_of_work() as uow:
-            self.refresh(uow)
+        with store.reading() as view:
+            self.refresh(view)
         return len(self)
 
     def _pages(self, store: Store) -> Iterator[tuple[UnitOfWork, list[str]]]:
@@ -65,11 +65,6 @@ class LiveIndex(abc.ABC):
                     return
                 yield view, keys
             after = keys[-1]
-
-    def _load_pages(self, pages: Iterator[tuple[UnitOfWork, list[str]]]) -> None:
-        """Add every page of the first load (one :meth:`_load_keys` call a page)."""
-        for view, keys in pages:
-            self._load_keys(view, keys)
 
     def refresh(self, uow: UnitOfWork) -> None:
         """Apply the change feed since the last refresh to the index."""
@@ -105,9 +100,10 @@ class PayloadIndex(LiveIndex, Generic[RecordT]):
     def __len__(self) -> int:
         return len(self._records)
 
-    def _load_keys(self, uow: UnitOfWork, keys: Sequence[str]) -> None:
-        stored = uow.records.get_many(self.register.value, list(keys))
-        self._records.add_many((k, self.decode(stored[k].payload)) for k in keys if k in stored)
+    def _load_pages(self, pages: Iterator[tuple[UnitOfWork, list[str]]]) -> None:
+        for view, keys in pages:  # each page's records read and decoded, then added
+            stored = view.records.get_many(self.register.value, keys)
+            self._records.add_many((k, self.decode(stored[k].payload)) for k in keys if k in stored)
 
     def _apply(self, uow: UnitOfWork, changes: Sequence[RecordChange]) -> None:
         current = uow.records.get_many(

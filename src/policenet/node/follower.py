@@ -83,7 +83,7 @@ class EventFollower:
             return [event for event in events if uow.inbox.store(event)]
 
     def _last_id(self) -> int:
-        with self._store.unit_of_work() as uow:
+        with self._store.reading() as uow:
             return uow.inbox.last_id()
 
     async def follow_once(self) -> None:
@@ -97,13 +97,15 @@ class EventFollower:
             ended: _StreamEnded | None = None
             while ended is None:
                 batch: list[Event] = []
+                last = self.state.last_event_id
                 item = await arrived.get()
                 while True:
                     if isinstance(item, _StreamEnded):
                         ended = item
                         break
-                    if item.id > max(self.state.last_event_id, batch[-1].id if batch else 0):
+                    if item.id > last:  # an event seen before is not stored again
                         batch.append(item)
+                        last = item.id
                     if len(batch) >= STORE_BATCH or arrived.empty():
                         break
                     item = arrived.get_nowait()
