@@ -148,6 +148,35 @@ def probe_from_mrz(zone: MachineReadableZone, *, tolerant: bool = True) -> Docum
     return DocumentProbe(zone.document_number, issuing_state=zone.issuing_state, tolerant=tolerant)
 
 
+def _key_parts(key: str) -> tuple[str, int, str] | None:
+    """(issuing state, type id, number) of a key shaped as :func:`natural_key` writes one
+    (a known type, a normalised number), or None; the state is not checked here."""
+    parts = key.split(":")
+    if len(parts) != 3:
+        return None
+    state, kind, number = parts
+    type_id = _TYPE_IDS.get(kind)
+    try:
+        normalised = normalise_number(number) == number
+    except InvalidField:
+        return None
+    return (state, type_id, number) if type_id is not None and normalised else None
+
+
+def _is_state_as_keyed(code: str) -> bool:
+    """Whether ``code`` is an issuing state written as a key writes it (``D``, not ``DEU``)."""
+    try:
+        return validate_issuing_state(code) == code
+    except InvalidField:
+        return False
+
+
+def _exact(number: str, prefix: str, context: tuple[str, str]) -> Candidate:
+    """The EXACT candidate of a stored ``number`` (``prefix``, ``context``: see ``_parts``)."""
+    lead = f"document number {number} matches exactly"
+    return Candidate(prefix + number, 1.0, MatchStrength.EXACT, (lead, *context))
+
+
 def _possible(read: str, number: str, prefix: str, context: tuple[str, str]) -> Candidate:
     """The POSSIBLE candidate of a stored ``number`` confusable with the ``read`` one."""
     differences = confusions(read, number) or ()
@@ -432,7 +461,7 @@ class DocumentIndex:
         kept = np.flatnonzero(self._alive.view[rows] & confusable)
         at, rows, differing = at[kept], rows[kept], differing[kept]
         codes = _parts_code(self._states.view[rows], self._types.view[rows])
-        state_codes, explained = self._state_codes, self._explained
+        state_codes = self._state_codes
         for i, row, code, differences in zip(
             at.tolist(), rows.tolist(), codes.tolist(), differing.tolist(), strict=True
         ):
@@ -448,19 +477,11 @@ class DocumentIndex:
                 code += _TYPE_NAMED
             if differences and not probe.tolerant:
                 continue
-            parts = explained.get(code)
-            if parts is None:
-                parts = self._parts(code)
+            parts = self._parts(code)
             if differences:
                 candidate = _possible(probe.number, self._number(row), *parts)
             else:
-                number = probe.number
-                candidate = Candidate(
-                    parts[0] + number,
-                    1.0,
-                    MatchStrength.EXACT,
-                    (f"document number {number} matches exactly", *parts[1]),
-                )
+                candidate = _exact(probe.number, *parts)
             found = results[i]
             if found:
                 cast(list[Candidate], found).append(candidate)
@@ -579,12 +600,10 @@ class DocumentIndex:
             code = int(_parts_code(state, kind))
             code += _STATE_NAMED if named_state is not None else 0
             code += _TYPE_NAMED if named_type is not None else 0
-            prefix, context = self._parts(code)
-            if exact:
-                lead = f"document number {number} matches exactly"
-                found.append(Candidate(prefix + number, 1.0, MatchStrength.EXACT, (lead, *context)))
-            else:
-                found.append(_possible(probe.number, number, prefix, context))
+            parts = self._parts(code)
+            found.append(
+                _exact(number, *parts) if exact else _possible(probe.number, number, *parts)
+            )
         return _ranked(found, limit) if len(found) > 1 else found
 
     def _parts(self, code: int) -> tuple[str, tuple[str, str]]:
@@ -647,22 +666,13 @@ class DocumentIndex:
     def _key_row(self, key: str) -> tuple[str, int, int]:
         """(number, state id, type id) of a natural key, checked as :func:`natural_key` makes
         them; InvalidField naming the key otherwise."""
-        parts = key.split(":")
-        if len(parts) == 3:
-            state, kind, number = parts
+        found = _key_parts(key)
+        if found is not None:
+            state, type_id, number = found
             state_id = self._state_ids.get(state)
-            type_id = _TYPE_IDS.get(kind)
-            if state_id is None and type_id is not None:
-                try:
-                    if validate_issuing_state(state) == state:
-                        state_id = self._state_id(state)
-                except InvalidField:
-                    pass
-            try:
-                good_number = normalise_number(number) == number
-            except InvalidField:
-                good_number = False
-            if state_id is not None and type_id is not None and good_number:
+            if state_id is None and _is_state_as_keyed(state):
+                state_id = self._state_id(state)
+            if state_id is not None:
                 return number, state_id, type_id
         raise InvalidField("key", f"{key!r} is not a travel document key")
 
@@ -703,16 +713,11 @@ class DocumentIndex:
         return None
 
     def _locate(self, key: str) -> int | None:
-        state, _, rest = key.partition(":")
-        kind, _, number = rest.partition(":")
-        state_id, type_id = self._state_ids.get(state), _TYPE_IDS.get(kind)
-        if state_id is None or type_id is None:
+        found = _key_parts(key)
+        state_id = None if found is None else self._state_ids.get(found[0])
+        if found is None or state_id is None:
             return None
-        try:
-            if normalise_number(number) != number:
-                return None
-        except InvalidField:
-            return None
+        _, type_id, number = found
         return self._find(self._hash_one(number), state_id, type_id, number)
 
     def _revive(self, row: int) -> None:
